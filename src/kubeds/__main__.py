@@ -1,0 +1,5 @@
+"""``python -m kubeds`` runs the command line."""
+
+from kubeds.cli import main
+
+raise SystemExit(main.main())

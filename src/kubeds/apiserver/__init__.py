@@ -1,0 +1,1 @@
+"""apiserver layer (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""machinery layer (see docs/architecture.md)."""
