@@ -1,5 +1,5 @@
 """``python -m kubeds`` runs the command line."""
 
-from kubeds.cli import main
+from kubeds.cli.main import main
 
-raise SystemExit(main.main())
+raise SystemExit(main())
