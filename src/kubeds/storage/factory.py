@@ -1,0 +1,29 @@
+"""Build a backend from the command line's ``--storage`` choice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubeds.storage.interface import Backend
+from kubeds.storage.memory import MemoryBackend
+from kubeds.storage.sqlite import SQLiteBackend
+
+__all__ = ["DB_FILENAME", "KINDS", "open_backend"]
+
+KINDS = ("sqlite", "memory", "etcd")
+DB_FILENAME = "state.db"
+
+
+def open_backend(
+    kind: str, *, data_dir: Path | None = None, etcd_endpoints: list[str] | None = None
+) -> Backend:
+    """A backend that is not started yet (call ``await backend.start()``)."""
+    if kind == "memory":
+        return MemoryBackend()
+    if kind == "sqlite":
+        if data_dir is None:
+            raise ValueError("the sqlite backend needs a data dir")
+        return SQLiteBackend(data_dir / DB_FILENAME)
+    if kind == "etcd":
+        raise ValueError("the etcd backend is not implemented yet (issue: beyond one machine)")
+    raise ValueError(f"unknown storage {kind!r}: choose one of {', '.join(KINDS)}")
