@@ -32,6 +32,7 @@ import concurrent.futures
 import logging
 import queue
 import sqlite3
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +97,7 @@ WHERE k.id > ? AND k.id <= ? AND (
 """
 
 _REPLAY_PAGE = 5000
+_SWITCH_INTERVAL = 0.0005
 _COMPACT_CHUNK = 10_000
 
 
@@ -146,6 +148,10 @@ class SQLiteBackend(mvcc.MVCCStore):
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
+        # The writer thread needs the GIL for a moment around each commit; with the default
+        # 5 ms switch interval a busy event loop delays every commit by several of them.
+        if sys.getswitchinterval() > _SWITCH_INTERVAL:
+            sys.setswitchinterval(_SWITCH_INTERVAL)
         self._loop = asyncio.get_running_loop()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._reader = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kubeds-sqlite-read")
