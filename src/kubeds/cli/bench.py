@@ -1,0 +1,55 @@
+"""``kubeds bench SCENARIO``: run a benchmark and print its report (or JSON with ``--json``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from kubeds.bench import storage
+
+__all__ = ["SCENARIOS", "add_parser", "run"]
+
+SCENARIOS = ("storage",)
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="run a benchmark scenario and report medians and ratios",
+        description=(
+            "Run a benchmark. Results are medians of repeated runs, stated as ratios against a floor "
+            "measured in the same run (machines are noisy). Scenarios: " + ", ".join(SCENARIOS) + "."
+        ),
+    )
+    p.add_argument("scenario", choices=SCENARIOS, help="what to measure")
+    p.add_argument(
+        "--nodes", type=int, default=0, help="number of simulated nodes (scenarios that use nodes)"
+    )
+    p.add_argument("--repeats", type=int, default=3, help="repetitions per measurement (default 3)")
+    p.add_argument("--scale", type=float, default=1.0, help="shrink or grow the workload (default 1.0)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.repeats < 1 or args.scale <= 0:
+        print("kubeds bench: --repeats must be >= 1 and --scale > 0", file=sys.stderr)
+        return 2
+    interactive = sys.stderr.isatty()
+
+    def progress(msg: str) -> None:
+        if interactive:
+            print(f"\r\033[K... {msg}", end="", file=sys.stderr, flush=True)
+        else:
+            print(f"... {msg}", file=sys.stderr, flush=True)
+
+    result = asyncio.run(storage.run(repeats=args.repeats, scale=args.scale, progress=progress))
+    if interactive:
+        print("\r\033[K", end="", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        print(result.render())
+    return 0
