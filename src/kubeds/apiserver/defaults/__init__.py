@@ -1,0 +1,38 @@
+"""Defaulting of every served kind: :func:`apply_defaults` is what the API server calls.
+
+Upstream runs the scheme's defaulters when it decodes a request body (``pkg/apis/*/v1/defaults.go``
+via ``zz_generated.defaults.go``), before admission and validation, on create and update alike, so
+every function here is idempotent and only fills what is absent. Kinds without defaults are a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kubeds.apiserver.defaults import cluster, pod, workloads
+
+__all__ = ["apply_defaults", "image_pull_policy"]
+
+image_pull_policy = pod.image_pull_policy
+
+_DEFAULTERS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "Pod": pod.default_pod,
+    "DaemonSet": workloads.default_daemonset,
+    "Deployment": workloads.default_deployment,
+    "ReplicaSet": workloads.default_replicaset,
+    "ControllerRevision": workloads.default_controller_revision,
+    "Node": cluster.default_node,
+    "Namespace": cluster.default_namespace,
+    "PodDisruptionBudget": cluster.default_pdb,
+    "PriorityClass": cluster.default_priority_class,
+    "Event": cluster.default_event,
+    "Lease": cluster.default_lease,
+}
+
+
+def apply_defaults(kind: str, obj: dict[str, Any]) -> None:
+    """Fill ``obj`` (a JSON-shaped object of Kind ``kind``) in place with upstream's v1 defaults."""
+    defaulter = _DEFAULTERS.get(kind)
+    if defaulter is not None:
+        defaulter(obj)

@@ -1,0 +1,220 @@
+"""String validators with upstream's exact messages.
+
+Mirrors ``staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go`` (``IsDNS1123Label``,
+``IsDNS1123Subdomain``, ``IsQualifiedName``, ``IsValidLabelValue``, ``IsValidPercent``,
+``IsValidPortNum``, ``IsValidPortName``, ``IsConfigMapKey``, ``IsRelaxedEnvVarName``,
+``RegexError``, ``MaxLenError``, ``InclusiveRangeError``) and ``apimachinery/pkg/api/validation``'s
+``NameIsDNSSubdomain``/``NameIsDNSLabel`` (a generateName prefix may end with ``-``). Each returns a
+list of messages (empty when valid), exactly like the Go functions, so callers wrap them in
+``FieldError.invalid`` themselves.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "EMPTY_ERROR",
+    "IS_NEGATIVE_ERROR",
+    "inclusive_range_error",
+    "is_config_map_key",
+    "is_dns1123_label",
+    "is_dns1123_subdomain",
+    "is_qualified_name",
+    "is_relaxed_env_var_name",
+    "is_valid_label_value",
+    "is_valid_percent",
+    "is_valid_port_name",
+    "is_valid_port_num",
+    "max_len_error",
+    "name_is_dns_label",
+    "name_is_dns_subdomain",
+    "regex_error",
+]
+
+EMPTY_ERROR = "must be non-empty"
+IS_NEGATIVE_ERROR = "must be greater than or equal to 0"
+
+DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+DNS1123_LABEL_MSG = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+    "and must start and end with an alphanumeric character"
+)
+DNS1123_LABEL_MAX = 63
+DNS1123_SUBDOMAIN_FMT = DNS1123_LABEL_FMT + r"(\." + DNS1123_LABEL_FMT + ")*"
+DNS1123_SUBDOMAIN_MSG = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+    "and must start and end with an alphanumeric character"
+)
+DNS1123_SUBDOMAIN_MAX = 253
+QUALIFIED_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+QUALIFIED_NAME_MSG = (
+    "must consist of alphanumeric characters, '-', '_' or '.', "
+    "and must start and end with an alphanumeric character"
+)
+QUALIFIED_NAME_MAX = 63
+LABEL_VALUE_FMT = "(" + QUALIFIED_NAME_FMT + ")?"
+LABEL_VALUE_MSG = (
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+    "and must start and end with an alphanumeric character"
+)
+LABEL_VALUE_MAX = 63
+PERCENT_FMT = "[0-9]+%"
+PERCENT_MSG = "a valid percent string must be a numeric string followed by an ending '%'"
+CONFIG_MAP_KEY_FMT = "[-._a-zA-Z0-9]+"
+CONFIG_MAP_KEY_MSG = "a valid config key must consist of alphanumeric characters, '-', '_' or '.'"
+RELAXED_ENV_VAR_NAME_MSG = (
+    "a valid environment variable name must consist only of printable ASCII characters other than '='"
+)
+PORT_NAME_MAX = 15
+
+_DNS1123_LABEL = re.compile(f"^{DNS1123_LABEL_FMT}$")
+_DNS1123_SUBDOMAIN = re.compile(f"^{DNS1123_SUBDOMAIN_FMT}$")
+_QUALIFIED_NAME = re.compile(f"^{QUALIFIED_NAME_FMT}$")
+_LABEL_VALUE = re.compile(f"^{LABEL_VALUE_FMT}$")
+_PERCENT = re.compile(f"^{PERCENT_FMT}$")
+_CONFIG_MAP_KEY = re.compile(f"^{CONFIG_MAP_KEY_FMT}$")
+_PORT_NAME_CHARSET = re.compile("^[-a-z0-9]+$")
+_PORT_NAME_ONE_LETTER = re.compile("[a-z]")
+
+
+def regex_error(msg: str, fmt: str, *examples: str) -> str:
+    """Upstream ``RegexError``: note the doubled space it leaves between several examples."""
+    if not examples:
+        return f"{msg} (regex used for validation is '{fmt}')"
+    quoted = " or ".join(f"'{e}', " for e in examples)
+    return f"{msg} (e.g. {quoted}regex used for validation is '{fmt}')"
+
+
+def max_len_error(length: int) -> str:
+    return f"must be no more than {length} characters"
+
+
+def inclusive_range_error(lo: int, hi: int) -> str:
+    return f"must be between {lo} and {hi}, inclusive"
+
+
+def is_dns1123_label(value: str) -> list[str]:
+    errs = []
+    if len(value) > DNS1123_LABEL_MAX:
+        errs.append(max_len_error(DNS1123_LABEL_MAX))
+    if not _DNS1123_LABEL.match(value):
+        errs.append(regex_error(DNS1123_LABEL_MSG, DNS1123_LABEL_FMT, "my-name", "123-abc"))
+    return errs
+
+
+def is_dns1123_subdomain(value: str) -> list[str]:
+    errs = []
+    if len(value) > DNS1123_SUBDOMAIN_MAX:
+        errs.append(max_len_error(DNS1123_SUBDOMAIN_MAX))
+    if not _DNS1123_SUBDOMAIN.match(value):
+        errs.append(regex_error(DNS1123_SUBDOMAIN_MSG, DNS1123_SUBDOMAIN_FMT, "example.com"))
+    return errs
+
+
+def _mask_trailing_dash(name: str) -> str:
+    if len(name) > 1 and name.endswith("-"):
+        return name[:-2] + "a"
+    return name
+
+
+def name_is_dns_subdomain(name: str, prefix: bool = False) -> list[str]:
+    return is_dns1123_subdomain(_mask_trailing_dash(name) if prefix else name)
+
+
+def name_is_dns_label(name: str, prefix: bool = False) -> list[str]:
+    return is_dns1123_label(_mask_trailing_dash(name) if prefix else name)
+
+
+def is_qualified_name(value: str) -> list[str]:
+    errs: list[str] = []
+    parts = value.split("/")
+    if len(parts) == 1:
+        name = parts[0]
+    elif len(parts) == 2:
+        prefix, name = parts
+        if not prefix:
+            errs.append("prefix part " + EMPTY_ERROR)
+        else:
+            errs.extend("prefix part " + m for m in is_dns1123_subdomain(prefix))
+    else:
+        return [
+            "a qualified name "
+            + regex_error(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
+            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+        ]
+    if not name:
+        errs.append("name part " + EMPTY_ERROR)
+    elif len(name) > QUALIFIED_NAME_MAX:
+        errs.append("name part " + max_len_error(QUALIFIED_NAME_MAX))
+    if not _QUALIFIED_NAME.match(name):
+        errs.append(
+            "name part " + regex_error(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
+        )
+    return errs
+
+
+def is_valid_label_value(value: str) -> list[str]:
+    errs = []
+    if len(value) > LABEL_VALUE_MAX:
+        errs.append(max_len_error(LABEL_VALUE_MAX))
+    if not _LABEL_VALUE.match(value):
+        errs.append(regex_error(LABEL_VALUE_MSG, LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
+    return errs
+
+
+def is_valid_percent(value: str) -> list[str]:
+    if not _PERCENT.match(value):
+        return [regex_error(PERCENT_MSG, PERCENT_FMT, "1%", "93%")]
+    return []
+
+
+def is_valid_port_num(port: int) -> list[str]:
+    if 1 <= port <= 65535:
+        return []
+    return [inclusive_range_error(1, 65535)]
+
+
+def is_valid_port_name(port: str) -> list[str]:
+    errs = []
+    if len(port) > PORT_NAME_MAX:
+        errs.append(max_len_error(PORT_NAME_MAX))
+    if not _PORT_NAME_CHARSET.match(port):
+        errs.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+    if not _PORT_NAME_ONE_LETTER.search(port):
+        errs.append("must contain at least one letter (a-z)")
+    if "--" in port:
+        errs.append("must not contain consecutive hyphens")
+    if port and (port[0] == "-" or port[-1] == "-"):
+        errs.append("must not begin or end with a hyphen")
+    return errs
+
+
+def _has_chdir_prefix(value: str) -> list[str]:
+    if value == ".":
+        return ["must not be '.'"]
+    if value == "..":
+        return ["must not be '..'"]
+    if value.startswith(".."):
+        return ["must not start with '..'"]
+    return []
+
+
+def is_config_map_key(value: str) -> list[str]:
+    errs = []
+    if len(value) > DNS1123_SUBDOMAIN_MAX:
+        errs.append(max_len_error(DNS1123_SUBDOMAIN_MAX))
+    if not _CONFIG_MAP_KEY.match(value):
+        errs.append(regex_error(CONFIG_MAP_KEY_MSG, CONFIG_MAP_KEY_FMT, "key.name", "KEY_NAME", "key-name"))
+    errs.extend(_has_chdir_prefix(value))
+    return errs
+
+
+def is_relaxed_env_var_name(value: str) -> list[str]:
+    """The ``RelaxedEnvironmentVariableValidation`` rule (on by default since 1.32)."""
+    errs = []
+    if not value:
+        errs.append("environment variable name " + EMPTY_ERROR)
+    if any(ord(c) < 32 or ord(c) > 126 or c == "=" for c in value):
+        errs.append(RELAXED_ENV_VAR_NAME_MSG)
+    return errs
