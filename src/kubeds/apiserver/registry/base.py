@@ -1,0 +1,124 @@
+"""The per-kind strategy hooks of the generic registry.
+
+Mirrors the ``rest.RESTCreateStrategy`` / ``RESTUpdateStrategy`` / ``RESTGracefulDeleteStrategy``
+interfaces of ``k8s.io/apiserver/pkg/registry/rest`` and the strategies under
+``pkg/registry/<group>/<kind>/strategy.go``. A :class:`Strategy` says, for one kind:
+
+* how ``PrepareForCreate`` resets fields users may not set (usually ``status``) and whether the
+  kind tracks ``metadata.generation`` (set to 1 on create, bumped when the spec changes);
+* how ``PrepareForUpdate`` keeps ``status`` on the main resource, and how the ``/status``
+  subresource keeps everything *but* ``status`` (``metav1.ResetObjectMetaForStatus``);
+* which field labels a field selector may use (``<kind>ToSelectableFields`` plus the
+  conversion functions registered in ``pkg/apis/<group>/v1/conversion.go``);
+* the graceful-deletion period (only pods have one).
+
+Subclasses override the small hooks; everything is plain dict manipulation.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+__all__ = ["META_FIELDS", "Strategy", "nested_str"]
+
+META_FIELDS = ("metadata.name", "metadata.namespace")
+
+
+def nested_str(obj: dict[str, Any], *path: str) -> str:
+    """The value at ``path`` rendered as a field-selector string (``""`` when absent)."""
+    cur: Any = obj
+    for p in path:
+        if not isinstance(cur, dict):
+            return ""
+        cur = cur.get(p)
+    if cur is None:
+        return ""
+    if isinstance(cur, bool):
+        return "true" if cur else "false"
+    return str(cur)
+
+
+class Strategy:
+    """Default behaviour: no status subresource, no generation, metadata field labels only."""
+
+    kind: str = ""
+    has_status: bool = False  # the kind has a /status subresource: main writes keep status
+    tracks_generation: bool = False
+    extra_field_labels: tuple[str, ...] = ()
+    return_deleted_object: bool = False
+
+    # ---- create -----------------------------------------------------------------------------
+    def initial_status(self, obj: dict[str, Any]) -> dict[str, Any] | None:
+        """The status a new object starts with; ``None`` keeps whatever the client sent."""
+        return {} if self.has_status else None
+
+    def prepare_for_create(self, obj: dict[str, Any]) -> None:
+        status = self.initial_status(obj)
+        if status is not None:
+            if status:
+                obj["status"] = status
+            else:
+                obj.pop("status", None)
+        meta = obj.setdefault("metadata", {})
+        if self.tracks_generation:
+            meta["generation"] = 1
+        else:
+            meta.pop("generation", None)
+
+    # ---- update -----------------------------------------------------------------------------
+    def spec_of(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """What counts as the spec for generation purposes: everything but metadata and status."""
+        return {k: v for k, v in obj.items() if k not in ("metadata", "status", "kind", "apiVersion")}
+
+    def spec_changed(self, new: dict[str, Any], old: dict[str, Any]) -> bool:
+        return self.spec_of(new) != self.spec_of(old)
+
+    def prepare_for_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
+        if self.has_status:
+            if "status" in old:
+                new["status"] = copy.deepcopy(old["status"])
+            else:
+                new.pop("status", None)
+        meta = new.setdefault("metadata", {})
+        old_gen = old.get("metadata", {}).get("generation")
+        if self.tracks_generation:
+            gen = int(old_gen or 1)
+            meta["generation"] = gen + 1 if self.spec_changed(new, old) else gen
+        elif old_gen is not None:
+            meta["generation"] = old_gen
+        else:
+            meta.pop("generation", None)
+
+    def prepare_for_status_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
+        """Only ``status`` changes through /status (``ResetObjectMetaForStatus`` + spec from old)."""
+        status = new.get("status")
+        new.clear()
+        new.update(copy.deepcopy(old))
+        if status is None:
+            new.pop("status", None)
+        else:
+            new["status"] = status
+
+    # ---- selectors --------------------------------------------------------------------------
+    @property
+    def field_labels(self) -> tuple[str, ...]:
+        return META_FIELDS + self.extra_field_labels
+
+    def field_set(self, obj: dict[str, Any]) -> dict[str, str]:
+        meta = obj.get("metadata", {})
+        fields = {
+            "metadata.name": str(meta.get("name", "")),
+            "metadata.namespace": str(meta.get("namespace", "")),
+        }
+        fields.update(self.extra_fields(obj))
+        return fields
+
+    def extra_fields(self, obj: dict[str, Any]) -> dict[str, str]:
+        return {label: nested_str(obj, *label.split(".")) for label in self.extra_field_labels}
+
+    # ---- delete -----------------------------------------------------------------------------
+    def grace_period(self, obj: dict[str, Any], requested: int | None) -> int:
+        """Seconds of graceful deletion (0: delete at once). Only pods are graceful upstream."""
+        del obj, requested
+        return 0

@@ -1,0 +1,452 @@
+"""The generic registry: Kubernetes object semantics over the key-value Backend.
+
+Mirrors ``k8s.io/apiserver/pkg/registry/generic/registry/store.go`` together with
+``k8s.io/apiserver/pkg/registry/rest/{create,update,delete}.go``:
+
+* keys are ``resources.storage_prefix(resource, namespace) + name``; values are the object as
+  compact JSON *without* ``metadata.resourceVersion``, which is filled in from the key's
+  ``mod_revision`` on every read (as the etcd3 store's versioner does);
+* create (``BeforeCreate``): defaults, mutating admission, ``PrepareForCreate``, system fields
+  (``uid``, ``creationTimestamp``, ``generateName``), validation (422), managed fields, then a
+  create-if-absent write (409 AlreadyExists);
+* update (``BeforeUpdate`` inside ``GuaranteedUpdate``): optimistic concurrency on
+  ``resourceVersion`` (409 Conflict), system fields kept from the old object, the kind's
+  ``PrepareForUpdate`` (status kept on the main resource, only status through ``/status``,
+  generation bumps), validation, managed fields; a no-op write is skipped; an object that is being
+  deleted and loses its last finalizer is deleted (``shouldDeleteDuringUpdate``);
+* delete (``BeforeDelete`` + ``updateForGracefulDeletionAndFinalizers``): preconditions, the
+  kind's graceful period (pods), the ``orphan``/``foregroundDeletion`` finalizers from the
+  propagation policy, and ``deletionTimestamp`` while finalizers or a grace period remain;
+* ``dryRun=All`` runs everything but the write.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+from kubeds.apiserver import errors, hooks
+from kubeds.apiserver.registry import strategy_for
+from kubeds.apiserver.resources import Resource, storage_prefix
+from kubeds.clock import Clock, format_time
+from kubeds.models.fielderrors import FieldError
+from kubeds.storage import errors as serr
+from kubeds.storage.interface import Backend, KeyValue
+
+__all__ = ["Admission", "DeleteOptions", "Store", "WriteContext"]
+
+FINALIZER_ORPHAN = "orphan"
+FINALIZER_FOREGROUND = "foregroundDeletion"
+GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+GENERATE_SUFFIX_LEN = 5
+MAX_GENERATED_BASE = 63 - GENERATE_SUFFIX_LEN
+MAX_UPDATE_RETRIES = 16
+MSG_RV_ON_CREATE = "resourceVersion should not be set on objects to be created"
+MSG_NAME_MISMATCH = "the name of the object ({obj}) does not match the name on the URL ({url})"
+MSG_NS_MISMATCH = "the namespace of the provided object does not match the namespace sent on the request"
+MSG_NAME_REQUIRED = "name or generateName is required"
+MSG_UID_PRECONDITION = "Precondition failed: UID in precondition: {want}, UID in object meta: {have}"
+MSG_RV_PRECONDITION = (
+    "Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {have}"
+)
+
+
+@dataclass
+class WriteContext:
+    """Per-request write options and the warnings to return as ``Warning`` headers."""
+
+    dry_run: bool = False
+    field_manager: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DeleteOptions:
+    grace_period_seconds: int | None = None
+    propagation_policy: str = ""  # "", Background, Foreground, Orphan
+    orphan_dependents: bool | None = None
+    precondition_uid: str = ""
+    precondition_rv: str = ""
+
+
+class Admission(Protocol):
+    async def admit_create(self, resource: Resource, obj: dict[str, Any]) -> None: ...
+
+    async def admit_delete(self, resource: Resource, obj: dict[str, Any]) -> None: ...
+
+
+Mutator = Callable[[dict[str, Any]], Awaitable[dict[str, Any]] | dict[str, Any]]
+
+
+def _meta(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        meta = obj["metadata"] = {}
+    return meta
+
+
+def _without_rv(obj: dict[str, Any]) -> dict[str, Any]:
+    out = dict(obj)
+    meta = dict(out.get("metadata") or {})
+    meta.pop("resourceVersion", None)
+    out["metadata"] = meta
+    return out
+
+
+class Store:
+    def __init__(self, backend: Backend, *, clock: Clock) -> None:
+        self.backend = backend
+        self.clock = clock
+        self.admission: Admission | None = None
+
+    # ---- encoding -----------------------------------------------------------------------------
+    @staticmethod
+    def key(resource: Resource, namespace: str, name: str) -> str:
+        return storage_prefix(resource, namespace if resource.namespaced else None) + name
+
+    @staticmethod
+    def encode(obj: dict[str, Any]) -> bytes:
+        return bytes(orjson.dumps(_without_rv(obj)))
+
+    @staticmethod
+    def decode(kv: KeyValue) -> dict[str, Any]:
+        obj: dict[str, Any] = orjson.loads(kv.value)
+        _meta(obj)["resourceVersion"] = str(kv.mod_revision)
+        return obj
+
+    def now(self) -> dt.datetime:
+        return self.clock.now()
+
+    # ---- reads --------------------------------------------------------------------------------
+    async def read(self, resource: Resource, namespace: str, name: str) -> tuple[dict[str, Any], KeyValue]:
+        kv = await self.storage_call(self.backend.get(self.key(resource, namespace, name)), resource, name)
+        if kv is None:
+            raise errors.not_found(resource.group, resource.plural, name)
+        return self.decode(kv), kv
+
+    async def get(self, resource: Resource, namespace: str, name: str) -> dict[str, Any]:
+        return (await self.read(resource, namespace, name))[0]
+
+    async def storage_call(self, aw: Awaitable[Any], resource: Resource, name: str) -> Any:
+        try:
+            return await aw
+        except serr.StorageError as exc:
+            raise errors.from_storage(
+                exc, group=resource.group, resource=resource.plural, name=name
+            ) from None
+
+    # ---- create -------------------------------------------------------------------------------
+    async def create(
+        self,
+        resource: Resource,
+        namespace: str,
+        obj: dict[str, Any],
+        *,
+        ctx: WriteContext,
+        track: bool = True,
+    ) -> dict[str, Any]:
+        obj["kind"] = resource.kind
+        obj["apiVersion"] = resource.api_version
+        meta = _meta(obj)
+        if meta.get("resourceVersion"):
+            raise errors.bad_request(MSG_RV_ON_CREATE)
+        if resource.namespaced:
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+        hooks.apply_defaults(resource.kind, obj)
+        if track:
+            hooks.track_update(
+                None,
+                obj,
+                manager=ctx.field_manager,
+                operation="Update",
+                api_version=resource.api_version,
+                now=format_time(self.now()),
+            )
+        if self.admission is not None:
+            await self.admission.admit_create(resource, obj)
+        meta = _meta(obj)
+        meta.pop("deletionTimestamp", None)
+        meta.pop("deletionGracePeriodSeconds", None)
+        strategy_for(resource.kind).prepare_for_create(obj)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = format_time(self.now())
+        generate = str(meta.get("generateName") or "")
+        if not meta.get("name") and generate:
+            meta["name"] = self._generate_name(generate)
+        errs = self._validate_name(obj)
+        errs.extend(
+            e for e in hooks.validate_create(resource.kind, obj) if str(e) not in {str(x) for x in errs}
+        )
+        if errs:
+            raise errors.invalid(resource.group, resource.kind, str(meta.get("name", "")), errs)
+        if ctx.dry_run:
+            return obj
+        for attempt in range(8):
+            key = self.key(resource, namespace, str(meta["name"]))
+            try:
+                kv = await self.backend.create(key, self.encode(obj))
+            except serr.KeyExists:
+                if generate and attempt < 7:
+                    meta["name"] = self._generate_name(generate)
+                    continue
+                raise errors.already_exists(resource.group, resource.plural, str(meta["name"])) from None
+            except serr.StorageError as exc:
+                raise errors.from_storage(
+                    exc, group=resource.group, resource=resource.plural, name=str(meta["name"])
+                ) from None
+            return self.decode(kv)
+        raise errors.already_exists(resource.group, resource.plural, str(meta["name"]))  # pragma: no cover
+
+    @staticmethod
+    def _generate_name(base: str) -> str:
+        suffix = "".join(secrets.choice(GENERATE_ALPHABET) for _ in range(GENERATE_SUFFIX_LEN))
+        return base[:MAX_GENERATED_BASE] + suffix
+
+    @staticmethod
+    def _validate_name(obj: dict[str, Any]) -> list[FieldError]:
+        meta = _meta(obj)
+        if not meta.get("name") and not meta.get("generateName"):
+            return [FieldError.required("metadata.name", MSG_NAME_REQUIRED)]
+        return []
+
+    # ---- update -------------------------------------------------------------------------------
+    def check_identity(self, resource: Resource, namespace: str, name: str, obj: dict[str, Any]) -> None:
+        """400 when the body names another object than the URL (``checkName`` in handlers/rest.go)."""
+        meta = _meta(obj)
+        obj_name = str(meta.get("name") or "")
+        if obj_name != name:
+            raise errors.bad_request(MSG_NAME_MISMATCH.format(obj=obj_name, url=name))
+        obj_ns = str(meta.get("namespace") or "")
+        if resource.namespaced and obj_ns and obj_ns != namespace:
+            raise errors.bad_request(MSG_NS_MISMATCH)
+
+    def prepare_update(
+        self,
+        resource: Resource,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        *,
+        ctx: WriteContext,
+        subresource: str = "",
+        track: bool = True,
+    ) -> dict[str, Any]:
+        """``BeforeUpdate``: system fields, strategy, defaults, validation, managed fields."""
+        strategy = strategy_for(resource.kind)
+        old_meta = old.get("metadata") or {}
+        name = str(old_meta.get("name", ""))
+        new["kind"] = resource.kind
+        new["apiVersion"] = resource.api_version
+        meta = _meta(new)
+        want_uid = meta.get("uid")
+        if want_uid and want_uid != old_meta.get("uid"):
+            detail = MSG_UID_PRECONDITION.format(want=want_uid, have=old_meta.get("uid"))
+            raise errors.conflict(resource.group, resource.plural, name, detail)
+        meta["name"] = name
+        if resource.namespaced:
+            meta["namespace"] = old_meta.get("namespace", "")
+        for system in ("uid", "creationTimestamp", "deletionTimestamp"):
+            if system in old_meta:
+                meta[system] = old_meta[system]
+            else:
+                meta.pop(system, None)
+        if "deletionGracePeriodSeconds" in old_meta:
+            meta["deletionGracePeriodSeconds"] = old_meta["deletionGracePeriodSeconds"]
+        else:
+            meta.pop("deletionGracePeriodSeconds", None)
+        hooks.apply_defaults(resource.kind, new)
+        if track:
+            hooks.track_update(
+                old,
+                new,
+                manager=ctx.field_manager,
+                operation="Update",
+                api_version=resource.api_version,
+                now=format_time(self.now()),
+                subresource=subresource,
+            )
+        managed = _meta(new).get("managedFields")
+        if subresource == "status":
+            strategy.prepare_for_status_update(new, old)
+            if managed is None:
+                _meta(new).pop("managedFields", None)
+            else:
+                _meta(new)["managedFields"] = managed
+            errs = hooks.validate_status_update(resource.kind, new, old)
+        else:
+            strategy.prepare_for_update(new, old)
+            errs = hooks.validate_update(resource.kind, new, old)
+        if errs:
+            raise errors.invalid(resource.group, resource.kind, name, errs)
+        return new
+
+    async def update(
+        self,
+        resource: Resource,
+        namespace: str,
+        name: str,
+        obj: dict[str, Any],
+        *,
+        ctx: WriteContext,
+        subresource: str = "",
+    ) -> dict[str, Any]:
+        """PUT: replace the object (409 if ``resourceVersion`` is stale; 404 if it is absent)."""
+        self.check_identity(resource, namespace, name, obj)
+
+        def replace(current: dict[str, Any]) -> dict[str, Any]:
+            del current
+            return copy.deepcopy(obj)
+
+        return await self.guaranteed_update(
+            resource, namespace, name, replace, ctx=ctx, subresource=subresource
+        )
+
+    async def guaranteed_update(
+        self,
+        resource: Resource,
+        namespace: str,
+        name: str,
+        mutate: Mutator,
+        *,
+        ctx: WriteContext,
+        subresource: str = "",
+        track: bool = True,
+    ) -> dict[str, Any]:
+        """Read, ``mutate`` a copy, prepare and CAS-write; retry on a storage conflict.
+
+        A ``metadata.resourceVersion`` in the mutated object that differs from the stored one is a
+        precondition failure (409), and then no retry happens, as upstream's ``GuaranteedUpdate``.
+        """
+        for _ in range(MAX_UPDATE_RETRIES):
+            old, kv = await self.read(resource, namespace, name)
+            result = mutate(copy.deepcopy(old))
+            new = await result if isinstance(result, Awaitable) else result
+            want_rv = str(_meta(new).get("resourceVersion") or "")
+            if want_rv and want_rv != str(kv.mod_revision):
+                raise errors.conflict(resource.group, resource.plural, name)
+            new = self.prepare_update(resource, old, new, ctx=ctx, subresource=subresource, track=track)
+            if _without_rv(new) == _without_rv(old):
+                return old
+            if ctx.dry_run:
+                return new
+            try:
+                if self._should_delete_during_update(new):
+                    out = await self.backend.delete(kv.key, expected_revision=kv.mod_revision)
+                    deleted = self.decode(out)
+                    return deleted
+                written = await self.backend.update(
+                    kv.key, self.encode(new), expected_revision=kv.mod_revision
+                )
+            except serr.Conflict:
+                if want_rv:
+                    raise errors.conflict(resource.group, resource.plural, name) from None
+                continue
+            except serr.StorageError as exc:
+                raise errors.from_storage(
+                    exc, group=resource.group, resource=resource.plural, name=name
+                ) from None
+            return self.decode(written)
+        raise errors.conflict(resource.group, resource.plural, name)
+
+    @staticmethod
+    def _should_delete_during_update(obj: dict[str, Any]) -> bool:
+        meta = _meta(obj)
+        return (
+            bool(meta.get("deletionTimestamp"))
+            and not meta.get("finalizers")
+            and not (meta.get("deletionGracePeriodSeconds") or 0)
+        )
+
+    # ---- delete -------------------------------------------------------------------------------
+    async def delete(
+        self, resource: Resource, namespace: str, name: str, *, ctx: WriteContext, options: DeleteOptions
+    ) -> tuple[dict[str, Any], bool]:
+        """Delete or mark for deletion; returns ``(object, deleted_now)``."""
+        strategy = strategy_for(resource.kind)
+        for _ in range(MAX_UPDATE_RETRIES):
+            obj, kv = await self.read(resource, namespace, name)
+            meta = _meta(obj)
+            self._check_preconditions(resource, name, meta, options)
+            if self.admission is not None:
+                await self.admission.admit_delete(resource, obj)
+            grace = strategy.grace_period(obj, options.grace_period_seconds)
+            pending = copy.deepcopy(obj)
+            pmeta = _meta(pending)
+            self._apply_gc_finalizers(pmeta, options)
+            now = self.now()
+            if grace > 0:
+                existing_grace = pmeta.get("deletionGracePeriodSeconds")
+                if pmeta.get("deletionTimestamp") and existing_grace is not None and existing_grace <= grace:
+                    return obj, False  # already terminating with a shorter or equal period
+                pmeta["deletionTimestamp"] = format_time(now + dt.timedelta(seconds=grace))
+                pmeta["deletionGracePeriodSeconds"] = grace
+            elif pmeta.get("finalizers"):
+                pmeta.setdefault("deletionTimestamp", format_time(now))
+                pmeta["deletionGracePeriodSeconds"] = 0
+            else:
+                if ctx.dry_run:
+                    return obj, True
+                try:
+                    out = await self.backend.delete(kv.key, expected_revision=kv.mod_revision)
+                except serr.Conflict:
+                    continue
+                except serr.StorageError as exc:
+                    raise errors.from_storage(
+                        exc, group=resource.group, resource=resource.plural, name=name
+                    ) from None
+                return self.decode(out), True
+            if pending == obj or ctx.dry_run:
+                return pending, False
+            try:
+                written = await self.backend.update(
+                    kv.key, self.encode(pending), expected_revision=kv.mod_revision
+                )
+            except serr.Conflict:
+                continue
+            except serr.StorageError as exc:
+                raise errors.from_storage(
+                    exc, group=resource.group, resource=resource.plural, name=name
+                ) from None
+            return self.decode(written), False
+        raise errors.conflict(resource.group, resource.plural, name)
+
+    @staticmethod
+    def _check_preconditions(
+        resource: Resource, name: str, meta: dict[str, Any], options: DeleteOptions
+    ) -> None:
+        if options.precondition_uid and options.precondition_uid != meta.get("uid"):
+            detail = MSG_UID_PRECONDITION.format(want=options.precondition_uid, have=meta.get("uid"))
+            raise errors.conflict(resource.group, resource.plural, name, detail)
+        if options.precondition_rv and options.precondition_rv != meta.get("resourceVersion"):
+            detail = MSG_RV_PRECONDITION.format(
+                want=options.precondition_rv, have=meta.get("resourceVersion")
+            )
+            raise errors.conflict(resource.group, resource.plural, name, detail)
+
+    @staticmethod
+    def _apply_gc_finalizers(meta: dict[str, Any], options: DeleteOptions) -> None:
+        """``deletionFinalizersForGarbageCollection``: the policy decides orphan/foreground finalizers."""
+        policy = options.propagation_policy
+        if not policy and options.orphan_dependents is not None:
+            policy = "Orphan" if options.orphan_dependents else "Background"
+        if not policy:
+            return
+        finalizers = [
+            f for f in meta.get("finalizers") or [] if f not in (FINALIZER_ORPHAN, FINALIZER_FOREGROUND)
+        ]
+        if policy == "Orphan":
+            finalizers.append(FINALIZER_ORPHAN)
+        elif policy == "Foreground":
+            finalizers.append(FINALIZER_FOREGROUND)
+        if finalizers:
+            meta["finalizers"] = finalizers
+        else:
+            meta.pop("finalizers", None)

@@ -1,0 +1,167 @@
+"""One process, the whole control plane: storage, API server over HTTPS, and (as they land) the
+controllers, the scheduler and the simulated nodes.
+
+:class:`Plane` owns every long-lived task and stops them in reverse order. ``kubeds up`` runs one
+until SIGINT/SIGTERM; tests run one in-process on ``--port 0``.
+
+Data dir layout::
+
+    DIR/kubeconfig        admin kubeconfig (https, the plane's own CA, bearer token + client cert)
+    DIR/pki/              CA, server and admin certificates, admin token (see apiserver.certs)
+    DIR/state.db          SQLite storage (WAL files beside it)
+    DIR/kubeds.lock       held while a plane runs on DIR (SQLite is single-instance)
+    DIR/FORMAT            the data-dir format version; another version refuses to start
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from aiohttp import web
+
+from kubeds import clock as clocks
+from kubeds.apiserver import certs, handler, http
+from kubeds.client import kubeconfig
+from kubeds.storage import compaction, factory
+from kubeds.storage.interface import Backend
+
+__all__ = ["DATA_FORMAT", "Plane", "PlaneConfig", "PlaneError"]
+
+log = logging.getLogger(__name__)
+
+DATA_FORMAT = "1"
+
+
+class PlaneError(Exception):
+    """A start-up failure with a message that says what to do next."""
+
+
+@dataclass
+class PlaneConfig:
+    data_dir: Path = Path(".kubeds")
+    host: str = "127.0.0.1"
+    port: int = 6443
+    storage: str = "sqlite"
+    etcd_endpoints: list[str] = field(default_factory=list)
+    nodes: int = 3
+    node_profile: str = "fast"
+    compaction_interval: float = 300.0
+    compaction_keep: int = 1000
+
+
+class Plane:
+    def __init__(self, config: PlaneConfig, *, clock: clocks.Clock = clocks.REAL) -> None:
+        self.config = config
+        self.clock = clock
+        self.backend: Backend | None = None
+        self.api: handler.APIServer | None = None
+        self.runner: web.ServerRunner | None = None
+        self.compactor: compaction.Compactor | None = None
+        self.port = 0
+        self.kubeconfig_path = config.data_dir / "kubeconfig"
+        self._lock: IO[str] | None = None
+
+    @property
+    def server_url(self) -> str:
+        host = self.config.host
+        if ":" in host:  # IPv6 literal
+            host = f"[{host}]"
+        return f"https://{host}:{self.port}"
+
+    def _check_data_dir(self) -> None:
+        d = self.config.data_dir
+        d.mkdir(parents=True, exist_ok=True)
+        lock = (d / "kubeds.lock").open("a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            lock.close()
+            raise PlaneError(
+                f"another kubeds is already running on {d} (pid {holder}); stop it first, "
+                "or pass a different --data-dir"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        self._lock = lock
+        fmt = d / "FORMAT"
+        if fmt.exists():
+            found = fmt.read_text().strip()
+            if found != DATA_FORMAT:
+                raise PlaneError(
+                    f"{d} was written by a kubeds with data format {found}; this kubeds uses format "
+                    f"{DATA_FORMAT}. Use the matching kubeds, or start fresh with another --data-dir."
+                )
+        else:
+            fmt.write_text(DATA_FORMAT + "\n")
+
+    async def start(self) -> None:
+        cfg = self.config
+        self._check_data_dir()
+        try:
+            pki = certs.ensure_pki(cfg.data_dir, hosts=[cfg.host])
+            try:
+                self.backend = factory.open_backend(
+                    cfg.storage, data_dir=cfg.data_dir, etcd_endpoints=cfg.etcd_endpoints
+                )
+            except ValueError as exc:
+                raise PlaneError(str(exc)) from exc
+            await self.backend.start()
+            self.api = handler.APIServer(self.backend, clock=self.clock, pki=pki)
+            await self.api.start()
+            try:
+                self.runner, self.port = await http.serve(
+                    self.api, host=cfg.host, port=cfg.port, ssl_context=certs.server_ssl_context(pki)
+                )
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise PlaneError(
+                        f"port {cfg.port} on {cfg.host} is already in use: stop what is using it, "
+                        "or pass --port 0 to pick a free port"
+                    ) from exc
+                raise PlaneError(f"cannot listen on {cfg.host}:{cfg.port}: {exc.strerror}") from exc
+            self.api.server_address = f"{cfg.host}:{self.port}"
+            kubeconfig.write_kubeconfig(
+                self.kubeconfig_path,
+                server=self.server_url,
+                ca_pem=pki.ca_pem,
+                token=pki.token,
+                client_cert_pem=pki.admin_cert_pem,
+                client_key_pem=pki.admin_key_pem,
+            )
+            self.compactor = compaction.Compactor(
+                self.backend, interval=cfg.compaction_interval, keep=cfg.compaction_keep, clock=self.clock
+            )
+            self.compactor.start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        if self.compactor is not None:
+            await self.compactor.stop()
+            self.compactor = None
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+        if self.api is not None:
+            await self.api.close()
+            self.api = None
+        if self.backend is not None:
+            await self.backend.close()
+            self.backend = None
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
