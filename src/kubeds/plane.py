@@ -151,15 +151,17 @@ class Plane:
         if self.compactor is not None:
             await self.compactor.stop()
             self.compactor = None
-        if self.runner is not None:
-            await self.runner.cleanup()
-            self.runner = None
         if self.api is not None:
             await self.api.close()
             self.api = None
+        # Closing storage ends every watch stream, so the HTTP server's shutdown does not wait
+        # for long-lived watch requests (kubectl get -w, informers) to time out.
         if self.backend is not None:
             await self.backend.close()
             self.backend = None
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
         if self._lock is not None:
             with contextlib.suppress(OSError):
                 fcntl.flock(self._lock, fcntl.LOCK_UN)
