@@ -37,7 +37,7 @@ class Http:
         path: str,
         body: bytes | None = None,
         content_type: str = "application/json",
-        token: str | None | bool = True,
+        token: str | bool | None = True,
     ) -> tuple[int, dict[str, Any]]:
         conn = http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=30)
         headers = {"Content-Type": content_type, "Accept": "application/json"}
