@@ -112,6 +112,7 @@ class ListPage:
     items: list[dict[str, Any]]
     revision: int
     continue_token: str = ""
+    raw_items: list[bytes] | None = None  # set instead of ``items`` by ``list_objects(raw=True)``
 
 
 def parse_rv(rv: str) -> int:
@@ -134,7 +135,13 @@ async def list_objects(
     continue_token: str = "",
     resource_version: str = "",
     resource_version_match: str = "",
+    raw: bool = False,
 ) -> ListPage:
+    """One page of objects matching ``flt``.
+
+    With ``raw=True`` and a filter that selects everything, items are returned as JSON bytes in
+    ``raw_items`` (see :meth:`Store.list_item_bytes`) instead of decoded dicts.
+    """
     prefix = storage_prefix(resource, namespace or None)
     start = prefix
     revision = 0
@@ -165,6 +172,8 @@ async def list_objects(
                 serr.FutureRevision(wanted, current), group=resource.group, resource=resource.plural, name=""
             )
     items: list[dict[str, Any]] = []
+    raw_items: list[bytes] | None = [] if raw and flt.everything else None
+    count = 0
     next_key = ""
     while True:
         try:
@@ -177,19 +186,32 @@ async def list_objects(
             raise errors.from_storage(exc, group=resource.group, resource=resource.plural, name="") from None
         revision = batch.revision
         for i, kv in enumerate(batch.kvs):
-            obj = store.decode(kv)
-            if not flt.matches(obj):
-                continue
-            items.append(obj)
-            if limit and len(items) >= limit:
+            if raw_items is not None:
+                raw_items.append(store.list_item_bytes(kv))
+            else:
+                obj = store.decode(kv)
+                if not flt.matches(obj):
+                    continue
+                items.append(obj)
+            count += 1
+            if limit and count >= limit:
                 if i + 1 < len(batch.kvs) or batch.more:
                     next_key = kv.key
                 break
-        if (limit and len(items) >= limit) or not batch.more or not batch.kvs:
+        if (limit and count >= limit) or not batch.more or not batch.kvs:
             break
         start = batch.kvs[-1].key + "\x00"
     token = encode_continue(revision, next_key[len(prefix) :] + "\x00") if next_key else ""
-    return ListPage(items, revision, token)
+    return ListPage(items, revision, token, raw_items)
+
+
+def list_body_bytes(resource: Resource, page: ListPage) -> bytes:
+    """The ``<Kind>List`` JSON for a page listed with ``raw=True``."""
+    meta: dict[str, Any] = {"resourceVersion": str(page.revision)}
+    if page.continue_token:
+        meta["continue"] = page.continue_token
+    head = orjson.dumps({"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": meta})
+    return head[:-1] + b',"items":[' + b",".join(page.raw_items or ()) + b"]}"
 
 
 def list_body(resource: Resource, page: ListPage) -> dict[str, Any]:

@@ -138,10 +138,13 @@ class Call:
             continue_token=self.req.param("continue"),
             resource_version=self.req.param("resourceVersion"),
             resource_version_match=self.req.param("resourceVersionMatch"),
+            raw=not self.table_version,
         )
         if self.table_version:
             table = self._render(page.items, rv=str(page.revision), cont=page.continue_token)
             return json_response(200, table)
+        if page.raw_items is not None:
+            return Response(200, {"content-type": codec.JSON}, listing.list_body_bytes(self.resource, page))
         return json_response(200, listing.list_body(self.resource, page))
 
     async def watch(self) -> Response:

@@ -7,11 +7,11 @@ import asyncio
 import json
 import sys
 
-from kubeds.bench import storage
+from kubeds.bench import api, storage
 
 __all__ = ["SCENARIOS", "add_parser", "run"]
 
-SCENARIOS = ("storage",)
+SCENARIOS = ("storage", "api")
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,7 +45,18 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"... {msg}", file=sys.stderr, flush=True)
 
-    result = asyncio.run(storage.run(repeats=args.repeats, scale=args.scale, progress=progress))
+    result: storage.StorageBenchResult | api.ApiBenchResult
+    if args.scenario == "api":
+        result = asyncio.run(
+            api.run(
+                duration=max(2.0, 10.0 * args.scale),
+                pods=max(100, int(10_000 * args.scale)),
+                repeats=max(3, args.repeats),
+                progress=progress,
+            )
+        )
+    else:
+        result = asyncio.run(storage.run(repeats=args.repeats, scale=args.scale, progress=progress))
     if interactive:
         print("\r\033[K", end="", file=sys.stderr)
     if args.json:
