@@ -210,6 +210,9 @@ async def run(
                 await asyncio.to_thread(proc.wait, 30)
             if proc.poll() is None:
                 proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
     latency = {
         verb: {"p50": _pct(v, 50), "p99": _pct(v, 99), "count": float(len(v))} for verb, v in lat.items()
     }
