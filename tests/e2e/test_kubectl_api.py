@@ -316,3 +316,39 @@ def test_delete_daemonset(kubectl: Kubectl, namespace: str) -> None:
 def test_namespace_missing(kubectl: Kubectl) -> None:
     err = kubectl.fails("apply", "-f", "-", input=seed_manifest("nosuchns"))
     assert 'namespaces "nosuchns" not found' in err
+
+
+def test_get_nodes_and_pods_wide_columns(kubectl: Kubectl, namespace: str) -> None:
+    node = f"wide-{uuid.uuid4().hex[:6]}"
+    kubectl.ok("apply", "-f", "-", input=node_manifest(node))
+    try:
+        out = kubectl.ok("get", "nodes", "-o", "wide")
+        assert header(out) == [
+            "NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE",
+            "KERNEL-VERSION", "CONTAINER-RUNTIME",
+        ]  # fmt: skip
+        assert kubectl.ok("get", "no", node, "-o", "name").strip() == f"node/{node}"
+        labels = kubectl.ok("get", "nodes", node, "--show-labels")
+        assert "kubernetes.io/os=linux" in labels
+    finally:
+        kubectl.ok("delete", "node", node)
+    pod = yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "solo", "namespace": namespace},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+        }
+    )
+    assert kubectl.ok("apply", "-f", "-", input=pod).strip() == "pod/solo created"
+    out = kubectl.ok("get", "pods", "-n", namespace, "-o", "wide")
+    assert header(out) == [
+        "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE", "READINESS", "GATES",
+    ]  # fmt: skip
+    assert out.splitlines()[1].split()[:4] == ["solo", "0/1", "Pending", "0"]
+    out = kubectl.ok("get", "pods", "-A", "--field-selector", "status.phase=Pending", "-o", "name")
+    assert "pod/solo" in out
+    pod_json = json.loads(kubectl.ok("get", "pod", "solo", "-n", namespace, "-o", "json"))
+    tolerations = {(t["key"], t.get("tolerationSeconds")) for t in pod_json["spec"]["tolerations"]}
+    assert {("node.kubernetes.io/not-ready", 300), ("node.kubernetes.io/unreachable", 300)} <= tolerations
+    assert pod_json["spec"]["schedulerName"] == "default-scheduler"
