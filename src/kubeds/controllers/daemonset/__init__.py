@@ -1,0 +1,7 @@
+"""The DaemonSet controller (upstream ``pkg/controller/daemon``).
+
+The pure decision logic lives in small modules with no I/O: :mod:`.placement` (which nodes run a
+daemon pod), :mod:`.podtemplate` (what a daemon pod looks like), :mod:`.pods` (readiness, ordering,
+grouping, claiming), :mod:`.decisions` (``manage``), :mod:`.rolling` (rolling updates),
+:mod:`.history` (ControllerRevisions) and :mod:`.status`. The controller loop executes their plans.
+"""
