@@ -5,8 +5,9 @@ handling of ``handlers/create.go``, ``update.go`` and ``patch.go``:
 
 * bodies are JSON or YAML (``application/json``, ``application/yaml``); patches use
   ``application/{strategic-merge-patch,merge-patch,json-patch}+json`` and
-  ``application/apply-patch+yaml``; protobuf is only understood for DELETE bodies
-  (``DeleteOptions``, which kubectl >= 1.32 sends on the drain fallback);
+  ``application/apply-patch+yaml``; protobuf create/update bodies (kubectl >= 1.32 typed
+  clients) are decoded by :mod:`kubeds.apiserver.protoschema`, DELETE bodies (``DeleteOptions``)
+  by ``options.py``;
 * an unknown media type is 415, an undecodable body 400 with a message shaped like upstream's
   (``couldn't get version/kind; json parse error: ...``);
 * responses are JSON; ``Accept: application/json;as=Table;v=v1;g=meta.k8s.io`` asks for
@@ -20,7 +21,7 @@ from typing import Any
 import orjson
 import yaml
 
-from kubeds.apiserver import errors
+from kubeds.apiserver import errors, protoschema
 
 __all__ = [
     "JSON",
@@ -45,6 +46,7 @@ BODY_TYPES = (JSON, YAML, "text/yaml", "application/x-yaml", "")
 
 MSG_JSON_PARSE = "couldn't get version/kind; json parse error: "
 MSG_YAML_PARSE = "error converting YAML to JSON: "
+MSG_PROTOBUF = "unable to decode protobuf body: "
 
 
 def media_type(content_type: str) -> str:
@@ -88,7 +90,12 @@ def decode_body(body: bytes, content_type: str, *, allowed: tuple[str, ...] = BO
 
 
 def decode_object(body: bytes, content_type: str) -> dict[str, Any]:
-    """A create/update body: must be one JSON object."""
+    """A create/update body: one JSON object, or a protobuf object (kubectl >= 1.32)."""
+    if media_type(content_type) == PROTOBUF:
+        try:
+            return protoschema.decode_object(body)
+        except ValueError as exc:
+            raise errors.bad_request(MSG_PROTOBUF + str(exc)) from None
     obj = decode_body(body, content_type)
     if not isinstance(obj, dict):
         raise errors.bad_request(

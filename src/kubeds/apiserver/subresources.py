@@ -264,7 +264,8 @@ async def scale(call: Call, resource: Resource) -> Response:
     def rescale(obj: dict[str, Any]) -> dict[str, Any]:
         current = _scale_of(obj)
         wanted = body if verb == "update" else apply_patch("Scale", content_type, current, body)
-        replicas = (wanted.get("spec") or {}).get("replicas")
+        # ScaleSpec.replicas is omitempty upstream: "scale to 0" from a Go client arrives as spec: {}.
+        replicas = (wanted.get("spec") or {}).get("replicas", 0)
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
             raise errors.invalid(
                 "autoscaling",
