@@ -179,12 +179,7 @@ def test_get_missing_object_is_not_found(kubectl: Kubectl, namespace: str) -> No
 
 
 def test_get_watch_prints_changes(kubectl: Kubectl, namespace: str) -> None:
-    kubectl.ok(
-        "apply",
-        "-f",
-        "-",
-        input=f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: watched\n  namespace: {namespace}\n",
-    )
+    kubectl.ok("create", "configmap", "watched", "-n", namespace, "--from-literal=a=1")
     proc = kubectl.popen("get", "configmaps", "-n", namespace, "-w", "--output-watch-events")
     try:
         time.sleep(1.5)
