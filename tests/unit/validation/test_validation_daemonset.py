@@ -1,7 +1,7 @@
 """DaemonSet validation; the error cases follow upstream's TestValidateDaemonSet,
 TestValidateDaemonSetUpdate and TestValidateRollingUpdateDaemonSet (pkg/apis/apps/validation)."""
 
-# ruff: noqa: E501  (expected messages are upstream's, kept whole on one line)
+
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ TestValidatePodDisruptionBudgetSpec (pkg/apis/policy/validation), TestValidatePr
 (pkg/apis/scheduling/validation) and TestValidateLeaseSpec (pkg/apis/coordination/validation).
 """
 
-# ruff: noqa: E501  (expected messages are upstream's, kept whole on one line)
+
 
 from __future__ import annotations
 

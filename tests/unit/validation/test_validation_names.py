@@ -1,6 +1,6 @@
 """String validators, ported from apimachinery's pkg/util/validation/validation_test.go tables."""
 
-# ruff: noqa: E501  (expected messages are upstream's, kept whole on one line)
+
 
 from __future__ import annotations
 
