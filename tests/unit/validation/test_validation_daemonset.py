@@ -1,8 +1,6 @@
 """DaemonSet validation; the error cases follow upstream's TestValidateDaemonSet,
 TestValidateDaemonSetUpdate and TestValidateRollingUpdateDaemonSet (pkg/apis/apps/validation)."""
 
-
-
 from __future__ import annotations
 
 import copy

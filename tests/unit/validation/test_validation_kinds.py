@@ -6,8 +6,6 @@ TestValidatePodDisruptionBudgetSpec (pkg/apis/policy/validation), TestValidatePr
 (pkg/apis/scheduling/validation) and TestValidateLeaseSpec (pkg/apis/coordination/validation).
 """
 
-
-
 from __future__ import annotations
 
 import copy

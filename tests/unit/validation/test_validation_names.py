@@ -1,7 +1,5 @@
 """String validators, ported from apimachinery's pkg/util/validation/validation_test.go tables."""
 
-
-
 from __future__ import annotations
 
 import pytest
