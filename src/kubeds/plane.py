@@ -30,6 +30,7 @@ from kubeds import clock as clocks
 from kubeds.apiserver import certs, handler, http
 from kubeds.client import kubeconfig
 from kubeds.storage import compaction, factory
+from kubeds.storage.errors import StorageError
 from kubeds.storage.interface import Backend
 
 __all__ = ["DATA_FORMAT", "Plane", "PlaneConfig", "PlaneError"]
@@ -116,7 +117,10 @@ class Plane:
                 )
             except ValueError as exc:
                 raise PlaneError(str(exc)) from exc
-            await self.backend.start()
+            try:
+                await self.backend.start()
+            except StorageError as exc:
+                raise PlaneError(str(exc)) from exc
             self.api = handler.APIServer(self.backend, clock=self.clock, pki=pki)
             await self.api.start()
             try:

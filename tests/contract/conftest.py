@@ -2,30 +2,55 @@
 
 ``reopen`` closes the backend and opens a new one on the same state (a restart); for the memory
 backend, whose state dies with it, tests that need a restart ask for ``persistent_backend``.
+
+The etcd backend runs against one real etcd server per test session (``etcd_server.py``); each
+test gets its own key prefix in it, so tests do not see each other's keys (revisions and
+compaction are global to the server, which the contract tolerates: it only compares revisions a
+test made itself). Reopening an etcd backend is closing it and connecting again to the same
+server with the same prefix.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from etcd_server import EtcdMember, find_etcd, start_cluster
 
 from kubeds.storage import MemoryBackend, SQLiteBackend
+from kubeds.storage.etcd import EtcdBackend
 from kubeds.storage.interface import Backend
 
-BACKENDS = ["memory", "sqlite"]
+BACKENDS = ["memory", "sqlite", "etcd"]
 
 
-def _make(kind: str, tmp_path: Path) -> Backend:
+@pytest.fixture(scope="session")
+def etcd_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdMember]:
+    """One real etcd for the session; fails (never skips) when the binary is missing."""
+    try:
+        find_etcd()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    (member,) = start_cluster(tmp_path_factory.mktemp("etcd"), size=1)
+    yield member
+    member.stop()
+
+
+def _factory(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Backend]:
     if kind == "memory":
-        return MemoryBackend()
-    return SQLiteBackend(tmp_path / "state.db")
+        return MemoryBackend
+    if kind == "sqlite":
+        return lambda: SQLiteBackend(tmp_path / "state.db")
+    server: EtcdMember = request.getfixturevalue("etcd_server")
+    prefix = f"/kubeds-test/{uuid.uuid4().hex}"
+    return lambda: EtcdBackend([server.client_url], prefix=prefix)
 
 
 @pytest.fixture(params=BACKENDS)
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    b = _make(request.param, tmp_path)
+    b = _factory(request.param, request, tmp_path)()
     await b.start()
     yield b
     await b.close()
@@ -38,12 +63,13 @@ Reopen = Callable[[], Awaitable[Backend]]
 async def persistent_backend(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[Backend, Reopen]]:
-    current: list[Backend] = [_make(request.param, tmp_path)]
+    make = _factory(request.param, request, tmp_path)
+    current: list[Backend] = [make()]
     await current[0].start()
 
     async def reopen() -> Backend:
         await current[0].close()
-        current[0] = _make(request.param, tmp_path)
+        current[0] = make()
         await current[0].start()
         return current[0]
 

@@ -30,6 +30,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--repeats", type=int, default=3, help="repetitions per measurement (default 3)")
     p.add_argument("--scale", type=float, default=1.0, help="shrink or grow the workload (default 1.0)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument(
+        "--compare",
+        choices=("etcd",),
+        help="storage: also measure this backend in the same run and report ratios (needs --etcd-endpoints)",
+    )
+    p.add_argument(
+        "--etcd-endpoints",
+        default="",
+        help="comma-separated etcd URLs for --compare etcd (use a throwaway etcd)",
+    )
     p.set_defaults(func=run)
 
 
@@ -45,8 +55,21 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"... {msg}", file=sys.stderr, flush=True)
 
-    result: storage.StorageBenchResult | api.ApiBenchResult
-    if args.scenario == "api":
+    result: storage.StorageBenchResult | storage.StorageCompareResult | api.ApiBenchResult
+    if args.compare and args.scenario != "storage":
+        print("kubeds bench: --compare applies to the storage scenario", file=sys.stderr)
+        return 2
+    if args.compare == "etcd":
+        endpoints = [e for e in args.etcd_endpoints.split(",") if e]
+        if not endpoints:
+            print("kubeds bench: --compare etcd needs --etcd-endpoints URL[,URL...]", file=sys.stderr)
+            return 2
+        result = asyncio.run(
+            storage.run_compare(
+                etcd_endpoints=endpoints, repeats=args.repeats, scale=args.scale, progress=progress
+            )
+        )
+    elif args.scenario == "api":
         result = asyncio.run(
             api.run(
                 duration=max(2.0, 10.0 * args.scale),

@@ -25,5 +25,9 @@ def open_backend(
             raise ValueError("the sqlite backend needs a data dir")
         return SQLiteBackend(data_dir / DB_FILENAME)
     if kind == "etcd":
-        raise ValueError("the etcd backend is not implemented yet (issue: beyond one machine)")
+        if not etcd_endpoints:
+            raise ValueError("the etcd backend needs --etcd-endpoints (for example http://127.0.0.1:2379)")
+        from kubeds.storage.etcd import EtcdBackend  # gRPC is only imported when etcd is used
+
+        return EtcdBackend(etcd_endpoints)
     raise ValueError(f"unknown storage {kind!r}: choose one of {', '.join(KINDS)}")
