@@ -22,6 +22,7 @@ carried as huge ``inf.Dec`` values.
 
 from __future__ import annotations
 
+import functools
 import math
 from decimal import Decimal
 from fractions import Fraction
@@ -129,7 +130,22 @@ def _round_away_to_nano(q: Fraction) -> Fraction:
 
 
 def parse_quantity_with_format(s: str | int | float) -> tuple[Fraction, Format]:
-    """Parse a quantity and also return the format its string form picks (kept for rendering)."""
+    """Parse a quantity and also return the format its string form picks (kept for rendering).
+
+    Results for strings are memoised: the same few quantities ("100m", "16Gi", "110") are parsed
+    for every pod and node the scheduler looks at, and Fraction arithmetic is slow.
+    """
+    if isinstance(s, str):
+        return _parse_str_cached(s)
+    return _parse_uncached(s)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_str_cached(s: str) -> tuple[Fraction, Format]:
+    return _parse_uncached(s)
+
+
+def _parse_uncached(s: str | int | float) -> tuple[Fraction, Format]:
     if isinstance(s, bool):
         raise QuantityError(MSG_FORMAT_WRONG)
     if isinstance(s, int):
