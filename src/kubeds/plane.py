@@ -15,6 +15,7 @@ Data dir layout::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import fcntl
@@ -28,7 +29,9 @@ from aiohttp import web
 
 from kubeds import clock as clocks
 from kubeds.apiserver import certs, handler, http
-from kubeds.client import kubeconfig
+from kubeds.client import api as api_mod, kubeconfig, transport
+from kubeds.controllers.manager import ControllerManager, ControllerManagerConfig
+from kubeds.scheduler.scheduler import Scheduler, SchedulerConfig
 from kubeds.storage import compaction, factory
 from kubeds.storage.errors import StorageError
 from kubeds.storage.interface import Backend
@@ -55,6 +58,13 @@ class PlaneConfig:
     node_profile: str = "fast"
     compaction_interval: float = 300.0
     compaction_keep: int = 1000
+    components: bool = True  # run the controllers and the scheduler
+    node_monitor_grace_period: float | None = None  # None: by profile (fast 20 s, realistic 40 s)
+
+    def grace_period(self) -> float:
+        if self.node_monitor_grace_period is not None:
+            return self.node_monitor_grace_period
+        return 20.0 if self.node_profile == "fast" else 40.0
 
 
 class Plane:
@@ -65,6 +75,10 @@ class Plane:
         self.api: handler.APIServer | None = None
         self.runner: web.ServerRunner | None = None
         self.compactor: compaction.Compactor | None = None
+        self.clients: list[api_mod.ApiClient] = []
+        self.controller_manager: ControllerManager | None = None
+        self.scheduler: Scheduler | None = None
+        self._component_tasks: list[asyncio.Task[None]] = []
         self.port = 0
         self.kubeconfig_path = config.data_dir / "kubeconfig"
         self._lock: IO[str] | None = None
@@ -147,11 +161,55 @@ class Plane:
                 self.backend, interval=cfg.compaction_interval, keep=cfg.compaction_keep, clock=self.clock
             )
             self.compactor.start()
+            if cfg.components:
+                await self._start_components()
         except BaseException:
             await self.stop()
             raise
 
+    def client(self, user: str) -> api_mod.ApiClient:
+        """An API client that calls this process's API server without sockets, as ``user``."""
+        assert self.api is not None
+        c = api_mod.ApiClient(
+            transport.InProcessTransport(self.api.handle, user=user), user_agent=user, clock=self.clock
+        )
+        self.clients.append(c)
+        return c
+
+    async def _start_components(self) -> None:
+        cfg = self.config
+        self.controller_manager = ControllerManager(
+            self.client("system:kube-controller-manager"),
+            ControllerManagerConfig(node_monitor_grace_period=cfg.grace_period()),
+            clock=self.clock,
+        )
+        await self.controller_manager.start()
+        self.scheduler = Scheduler(self.client("system:kube-scheduler"), SchedulerConfig(), clock=self.clock)
+        self._component_tasks.append(
+            asyncio.get_running_loop().create_task(self.scheduler.run(), name="scheduler")
+        )
+
+    async def _stop_components(self) -> None:
+        if self.scheduler is not None:
+            with contextlib.suppress(Exception):
+                await self.scheduler.stop()
+            self.scheduler = None
+        if self.controller_manager is not None:
+            await self.controller_manager.stop()
+            self.controller_manager = None
+        for t in self._component_tasks:
+            t.cancel()
+        for t in self._component_tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self._component_tasks.clear()
+        for c in self.clients:
+            with contextlib.suppress(Exception):
+                await c.close()
+        self.clients.clear()
+
     async def stop(self) -> None:
+        await self._stop_components()
         if self.compactor is not None:
             await self.compactor.stop()
             self.compactor = None

@@ -69,6 +69,16 @@ class DeploymentStrategy(Strategy):
         old_ann = old.get("metadata", {}).get("annotations") or {}
         return super().spec_changed(new, old) or new_ann != old_ann
 
+    def prepare_for_status_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
+        """Upstream's deploymentStatusStrategy resets only spec and labels: annotations written
+        through /status are kept (the controller records ``deployment.kubernetes.io/revision`` so)."""
+        annotations = (new.get("metadata") or {}).get("annotations")
+        super().prepare_for_status_update(new, old)
+        if annotations is None:
+            new["metadata"].pop("annotations", None)
+        else:
+            new["metadata"]["annotations"] = annotations
+
 
 class ReplicaSetStrategy(Strategy):
     kind = "ReplicaSet"
