@@ -17,7 +17,9 @@ from typing import Any, Protocol
 
 from kubeds import clock as clock_mod
 from kubeds.client import api as api_mod
-from kubeds.controllers import podgc, tainteviction
+from kubeds.controllers import disruption, podgc, replicaset, tainteviction
+from kubeds.controllers.daemonset.controller import DaemonSetController, DaemonSetControllerConfig
+from kubeds.controllers.deployment.controller import DeploymentConfig, DeploymentController
 from kubeds.controllers.nodelifecycle import NodeLifecycleController, NodeLifecycleControllerConfig
 from kubeds.machinery import informer as informer_mod
 
@@ -47,7 +49,11 @@ class ControllerManagerConfig:
 
 class ControllerManager:
     def __init__(
-        self, api: api_mod.ApiClient, config: ControllerManagerConfig, *, clock: clock_mod.Clock = clock_mod.REAL
+        self,
+        api: api_mod.ApiClient,
+        config: ControllerManagerConfig,
+        *,
+        clock: clock_mod.Clock = clock_mod.REAL,
     ) -> None:
         self.api = api
         self.config = config
@@ -71,6 +77,16 @@ class ControllerManager:
                 clock=clock,
                 informers=inf,
             ),
+            "daemonset": lambda: DaemonSetController(
+                api, DaemonSetControllerConfig(), clock=clock, informer_factory=inf
+            ),
+            "replicaset": lambda: replicaset.ReplicaSetController(
+                api, replicaset.ReplicaSetConfig(), clock=clock, informers=inf
+            ),
+            "deployment": lambda: DeploymentController(api, DeploymentConfig(), clock=clock, informers=inf),
+            "disruption": lambda: disruption.DisruptionController(
+                api, disruption.DisruptionConfig(), clock=clock, informers=inf
+            ),
             "tainteviction": lambda: tainteviction.TaintEvictionController(
                 api, tainteviction.TaintEvictionControllerConfig(), clock=clock, informers=inf
             ),
@@ -89,8 +105,14 @@ class ControllerManager:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
+        # Controllers ask the shared factory for informers when built or when they start running;
+        # start() is idempotent and starts whatever was asked for since the last call.
+        self.informers.start()
         for name, c in self.controllers.items():
             self._tasks.append(loop.create_task(self._supervise(name, c), name=f"controller-{name}"))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        self.informers.start()
 
     async def _supervise(self, name: str, c: Component) -> None:
         try:

@@ -20,6 +20,7 @@ import asyncio
 import logging
 
 from kubeds import clock as clock_mod
+from kubeds.client import errors as client_errors
 from kubeds.machinery import informer as informer_mod, ratelimit, workqueue
 
 __all__ = ["Controller"]
@@ -91,6 +92,10 @@ class Controller(abc.ABC):
         """One work item: sync, then forget or requeue with backoff; always mark it done."""
         try:
             await self.sync(key)
+        except client_errors.Conflict as exc:
+            # A stale cache is normal: the informer will catch up and the retry will see it.
+            log.info("conflict syncing %s %s, requeuing: %s", self.kind, key, exc)
+            self.queue.add_rate_limited(key)
         except Exception as exc:
             log.error("error syncing %s %s, requeuing: %s", self.kind, key, exc, exc_info=exc)
             self.queue.add_rate_limited(key)
