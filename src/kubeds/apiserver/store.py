@@ -22,7 +22,6 @@ Mirrors ``k8s.io/apiserver/pkg/registry/generic/registry/store.go`` together wit
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import secrets
 import uuid
@@ -32,7 +31,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from kubeds.apiserver import errors, hooks
+from kubeds.apiserver import codec, errors, hooks
 from kubeds.apiserver.registry import strategy_for
 from kubeds.apiserver.resources import Resource, storage_prefix
 from kubeds.clock import Clock, format_time
@@ -47,7 +46,8 @@ FINALIZER_FOREGROUND = "foregroundDeletion"
 GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 GENERATE_SUFFIX_LEN = 5
 MAX_GENERATED_BASE = 63 - GENERATE_SUFFIX_LEN
-MAX_UPDATE_RETRIES = 16
+# Upstream GuaranteedUpdate retries until it wins; N writers racing on one key need up to N rounds.
+MAX_UPDATE_RETRIES = 10_000
 MSG_RV_ON_CREATE = "resourceVersion should not be set on objects to be created"
 MSG_NAME_MISMATCH = "the name of the object ({obj}) does not match the name on the URL ({url})"
 MSG_NS_MISMATCH = "the namespace of the provided object does not match the namespace sent on the request"
@@ -334,10 +334,14 @@ class Store:
     ) -> dict[str, Any]:
         """PUT: replace the object (409 if ``resourceVersion`` is stale; 404 if it is absent)."""
         self.check_identity(resource, namespace, name, obj)
+        # With a resourceVersion the write is attempted once (a conflict is final), so the body
+        # itself can be prepared; without one a retry needs the body as it was sent.
+        pristine = None if _meta(obj).get("resourceVersion") else codec.clone(obj)
 
         def replace(current: dict[str, Any]) -> dict[str, Any]:
             del current
-            return copy.deepcopy(obj)
+            body: dict[str, Any] = obj if pristine is None else codec.clone(pristine)
+            return body
 
         return await self.guaranteed_update(
             resource, namespace, name, replace, ctx=ctx, subresource=subresource
@@ -361,7 +365,7 @@ class Store:
         """
         for _ in range(MAX_UPDATE_RETRIES):
             old, kv = await self.read(resource, namespace, name)
-            result = mutate(copy.deepcopy(old))
+            result = mutate(self.decode(kv))  # a private copy: decoding is cheaper than copying
             new = await result if isinstance(result, Awaitable) else result
             want_rv = str(_meta(new).get("resourceVersion") or "")
             if want_rv and want_rv != str(kv.mod_revision):
@@ -380,8 +384,9 @@ class Store:
                     kv.key, self.encode(new), expected_revision=kv.mod_revision
                 )
             except serr.Conflict:
-                if want_rv:
-                    raise errors.conflict(resource.group, resource.plural, name) from None
+                # Someone wrote in between: read again and re-run ``mutate``. A request that
+                # carried its own resourceVersion (PUT) then fails the precondition above; a patch,
+                # re-applied to the fresh object, goes through, as upstream's GuaranteedUpdate.
                 continue
             except serr.StorageError as exc:
                 raise errors.from_storage(
@@ -412,7 +417,7 @@ class Store:
             if self.admission is not None:
                 await self.admission.admit_delete(resource, obj)
             grace = strategy.grace_period(obj, options.grace_period_seconds)
-            pending = copy.deepcopy(obj)
+            pending = self.decode(kv)
             pmeta = _meta(pending)
             self._apply_gc_finalizers(pmeta, options)
             now = self.now()

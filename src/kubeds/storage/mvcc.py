@@ -23,6 +23,7 @@ revision first gets the history after it, then live events, with no gap and no r
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import builtins
 import collections
@@ -49,6 +50,7 @@ class MVCCStore:
         self._window_start = 0  # every event after this revision is in the window
         self._broadcaster = broadcaster.Broadcaster(max_pending=max_pending)
         self._open = False
+        self._commit_signal: asyncio.Event | None = None
 
     # -- state loading (backends call these in start()) ------------------------------------
 
@@ -136,6 +138,7 @@ class MVCCStore:
             window.append(ev)
         if events:
             self._committed = events[-1].revision
+        self._signal_commit()
         limit = self._window_limit
         if limit is not None:
             while len(window) > limit:
@@ -146,6 +149,28 @@ class MVCCStore:
         """Forget sequenced writes that failed to persist: the latest state is the visible one."""
         self._latest = dict(self._visible)
         self._rev = self._committed
+        self._signal_commit()
+
+    def _signal_commit(self) -> None:
+        if self._commit_signal is not None:
+            self._commit_signal.set()
+            self._commit_signal = None
+
+    async def _settle(self, key: str) -> None:
+        """Wait until writes to ``key`` that are sequenced now are durable (or failed).
+
+        A read-modify-write client that lost a compare-and-swap re-reads; without this it would
+        read the same committed value again and lose again until the winner's commit lands,
+        spinning. Waiting only for what is pending *now* keeps a reader from starving behind a
+        stream of later writes.
+        """
+        if self._latest.get(key) is self._visible.get(key):
+            return
+        target = self._rev
+        while self._committed < target and self._rev >= target:
+            if self._commit_signal is None:
+                self._commit_signal = asyncio.Event()
+            await self._commit_signal.wait()
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -166,6 +191,7 @@ class MVCCStore:
     async def get(self, key: str, *, revision: int = 0) -> KeyValue | None:
         self._check_open()
         if not revision or revision == self._committed:
+            await self._settle(key)
             return self._visible.get(key)
         res = await self.list(key, revision=revision, limit=1)
         if res.kvs and res.kvs[0].key == key:
