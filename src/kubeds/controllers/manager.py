@@ -20,6 +20,7 @@ from kubeds.client import api as api_mod
 from kubeds.controllers import disruption, podgc, replicaset, tainteviction
 from kubeds.controllers.daemonset.controller import DaemonSetController, DaemonSetControllerConfig
 from kubeds.controllers.deployment.controller import DeploymentConfig, DeploymentController
+from kubeds.controllers.garbagecollector.controller import GarbageCollector, GarbageCollectorConfig
 from kubeds.controllers.nodelifecycle import NodeLifecycleController, NodeLifecycleControllerConfig
 from kubeds.machinery import informer as informer_mod
 
@@ -86,6 +87,9 @@ class ControllerManager:
             "deployment": lambda: DeploymentController(api, DeploymentConfig(), clock=clock, informers=inf),
             "disruption": lambda: disruption.DisruptionController(
                 api, disruption.DisruptionConfig(), clock=clock, informers=inf
+            ),
+            "garbagecollector": lambda: GarbageCollector(
+                api, GarbageCollectorConfig(), clock=clock, informer_factory=inf
             ),
             "tainteviction": lambda: tainteviction.TaintEvictionController(
                 api, tainteviction.TaintEvictionControllerConfig(), clock=clock, informers=inf
