@@ -444,10 +444,14 @@ def node_initialized_status(node: Mapping[str, Any], ctx: StageContext) -> dict[
     version = str(info.get("kubeletVersion") or t.DEFAULT_KUBELET_VERSION)
     defaults = t.default_node_status(name, internal_ip=t.node_internal_ip(node), kubelet_version=version)
     out = node_heartbeat_status(node, ctx)
-    for key in ("addresses", "capacity", "daemonEndpoints"):
+    for key in ("addresses", "capacity"):
         out[key] = status.get(key) or defaults[key]
+    # An unset port comes back from the API server as 0: the kubelet always reports its own.
+    port = ((status.get("daemonEndpoints") or {}).get("kubeletEndpoint") or {}).get("Port")
+    out["daemonEndpoints"] = status["daemonEndpoints"] if port else defaults["daemonEndpoints"]
     out["allocatable"] = status.get("allocatable") or dict(out["capacity"])
-    out["nodeInfo"] = {**defaults["nodeInfo"], **info}
+    # The API server serialises an unset nodeInfo as empty strings: those are filled in too.
+    out["nodeInfo"] = {**defaults["nodeInfo"], **{k: v for k, v in info.items() if v}}
     return out
 
 

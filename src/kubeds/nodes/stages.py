@@ -22,8 +22,10 @@ matches by weight; kubeds' stage sets are written so that at most one matches).
 
 Delay, as KWOK: ``durationMilliseconds`` is the earliest, ``jitterDurationMilliseconds`` the
 latest; the wait is drawn uniformly between them from a caller-supplied ``random.Random``.
-``jitterUntil`` names a timestamp path (KWOK's ``jitterDurationFrom``, used by pod-delete with
-``.metadata.deletionTimestamp``): the latest is then that time, and the wait never passes it.
+``jitterUntil`` names a timestamp path (KWOK's ``jitterDurationFrom``): the latest is then that
+time, and the wait never passes it. ``durationUntil`` names one too (KWOK's ``durationFrom``): the
+earliest is then that time (never before ``durationMilliseconds``), so pod-delete with
+``.metadata.deletionTimestamp`` confirms a deletion only once the grace period has run out.
 
 :func:`parse_stage` reads the KWOK-shaped YAML documents of ``kubeds/nodes/profiles/``.
 """
@@ -193,6 +195,7 @@ class Delay:
     duration_ms: int = 0
     jitter_ms: int | None = None
     jitter_until: str | None = None
+    duration_until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,12 @@ def stage_delay_bounds(stage: Stage, obj: Mapping[str, Any], *, now: dt.datetime
             remaining = max(0.0, (parse_time(str(found[0])) - now).total_seconds())
             high = remaining
             low = min(low, remaining)
+    if stage.delay.duration_until:
+        found = resolve_path(obj, stage.delay.duration_until)
+        if found:
+            remaining = max(0.0, (parse_time(str(found[0])) - now).total_seconds())
+            low = max(low, remaining)
+            high = max(high, low)
     return low, high
 
 
@@ -341,10 +350,14 @@ def parse_stage(
     until = raw_delay.get("jitterUntil")
     if until is not None:
         _parse_path(str(until))
+    duration_until = raw_delay.get("durationUntil")
+    if duration_until is not None:
+        _parse_path(str(duration_until))
     delay = Delay(
         duration_ms=_int(raw_delay.get("durationMilliseconds", 0), "durationMilliseconds", name),
         jitter_ms=None if jitter is None else _int(jitter, "jitterDurationMilliseconds", name),
         jitter_until=None if until is None else str(until),
+        duration_until=None if duration_until is None else str(duration_until),
     )
     raw_next = spec.get("next") or {}
     template = raw_next.get("statusTemplate")
