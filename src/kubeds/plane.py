@@ -21,6 +21,7 @@ import errno
 import fcntl
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -29,8 +30,10 @@ from aiohttp import web
 
 from kubeds import clock as clocks
 from kubeds.apiserver import certs, handler, http
-from kubeds.client import api as api_mod, kubeconfig, transport
+from kubeds.client import api as api_mod, errors as client_errors, kubeconfig, transport
 from kubeds.controllers.manager import ControllerManager, ControllerManagerConfig
+from kubeds.nodes import templates as node_templates
+from kubeds.nodes.simulator import NodeSimulator, NodeSimulatorConfig
 from kubeds.scheduler.scheduler import Scheduler, SchedulerConfig
 from kubeds.storage import compaction, factory
 from kubeds.storage.errors import StorageError
@@ -59,12 +62,19 @@ class PlaneConfig:
     compaction_interval: float = 300.0
     compaction_keep: int = 1000
     components: bool = True  # run the controllers and the scheduler
+    simulate_nodes: bool = True  # run the node simulator in this process
+    node_selector: str = ""  # simulate only the Nodes this label selector matches
+    ready_timeout: float = 300.0
     node_monitor_grace_period: float | None = None  # None: by profile (fast 20 s, realistic 40 s)
 
     def grace_period(self) -> float:
         if self.node_monitor_grace_period is not None:
             return self.node_monitor_grace_period
         return 20.0 if self.node_profile == "fast" else 40.0
+
+    def lease_renew_interval(self) -> float:
+        """A quarter of the grace period, so one late renewal never marks a node NotReady."""
+        return self.grace_period() / 4
 
 
 class Plane:
@@ -78,6 +88,8 @@ class Plane:
         self.clients: list[api_mod.ApiClient] = []
         self.controller_manager: ControllerManager | None = None
         self.scheduler: Scheduler | None = None
+        self.simulator: NodeSimulator | None = None
+        self.fresh = False  # the data dir was created by this start
         self._component_tasks: list[asyncio.Task[None]] = []
         self.port = 0
         self.kubeconfig_path = config.data_dir / "kubeconfig"
@@ -119,6 +131,7 @@ class Plane:
                 )
         else:
             fmt.write_text(DATA_FORMAT + "\n")
+            self.fresh = True
 
     async def start(self) -> None:
         cfg = self.config
@@ -188,8 +201,77 @@ class Plane:
         self._component_tasks.append(
             asyncio.get_running_loop().create_task(self.scheduler.run(), name="scheduler")
         )
+        if cfg.simulate_nodes:
+            self.simulator = NodeSimulator(
+                self.client("system:node-simulator"),
+                NodeSimulatorConfig(
+                    profile=cfg.node_profile,
+                    node_selector=cfg.node_selector,
+                    lease_duration=max(1, int(cfg.grace_period())),
+                    renew_interval=cfg.lease_renew_interval(),
+                ),
+                clock=self.clock,
+            )
+            self._component_tasks.append(
+                asyncio.get_running_loop().create_task(self.simulator.run(), name="node-simulator")
+            )
+
+    async def create_initial_nodes(self, progress: Callable[[str], None] = lambda _: None) -> list[str]:
+        """On a fresh data dir, register ``--nodes N`` nodes named node-1 ... node-N."""
+        if not self.fresh or not self.config.nodes:
+            return []
+        api = self.client("kubeds")
+        names = [f"node-{i}" for i in range(1, self.config.nodes + 1)]
+        nodes = api.resource("v1", "nodes")
+        for i, name in enumerate(names, 1):
+            try:
+                await nodes.create(
+                    node_templates.new_node(name, internal_ip=node_templates.derive_node_ip(name))
+                )
+            except client_errors.AlreadyExists:
+                pass
+            if i % 100 == 0 or i == len(names):
+                progress(f"registered {i}/{len(names)} nodes")
+        return names
+
+    async def wait_nodes_ready(
+        self, names: list[str], progress: Callable[[str], None] = lambda _: None
+    ) -> None:
+        """Wait until every named node reports Ready=True; raise PlaneError after the timeout."""
+        if not names:
+            return
+        api = self.client("kubeds")
+        nodes = api.resource("v1", "nodes")
+        wanted = set(names)
+        deadline = self.clock.monotonic() + self.config.ready_timeout
+        last = -1
+        while True:
+            listed = await nodes.list_all()
+            ready = {
+                n["metadata"]["name"]
+                for n in listed["items"]
+                if any(
+                    c.get("type") == "Ready" and c.get("status") == "True"
+                    for c in (n.get("status") or {}).get("conditions") or []
+                )
+            }
+            count = len(wanted & ready)
+            if count != last:
+                progress(f"{count}/{len(wanted)} nodes Ready")
+                last = count
+            if count == len(wanted):
+                return
+            if self.clock.monotonic() > deadline:
+                raise PlaneError(
+                    f"only {count} of {len(wanted)} nodes became Ready within {self.config.ready_timeout:.0f} s"
+                )
+            await self.clock.sleep(0.2)
 
     async def _stop_components(self) -> None:
+        if self.simulator is not None:
+            with contextlib.suppress(Exception):
+                await self.simulator.stop()
+            self.simulator = None
         if self.scheduler is not None:
             with contextlib.suppress(Exception):
                 await self.scheduler.stop()

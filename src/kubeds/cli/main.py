@@ -10,15 +10,13 @@ import sys
 from collections.abc import Sequence
 
 from kubeds import __version__
-from kubeds.cli import bench, up
+from kubeds.cli import bench, demo, node, up
 
 __all__ = ["build_parser", "main"]
 
 # Subcommands of the command-line contract (docs/DESIGN.md) that are not built yet. They are
 # listed so that `kubeds --help` tells the whole story, and they say plainly that they are missing.
 _NOT_YET = {
-    "node": "add, remove, fail, recover simulated nodes and set their conditions",
-    "demo": "the seed walkthrough with the real kubectl, narrated",
     "apiserver": "run the API server alone (multi-process mode)",
     "controller-manager": "run the controllers alone (multi-process mode)",
     "scheduler": "run the scheduler alone (multi-process mode)",
@@ -46,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kubeds {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     up.add_parser(sub)
+    node.add_parser(sub)
+    demo.add_parser(sub)
     bench.add_parser(sub)
     for name, text in _NOT_YET.items():
         p = sub.add_parser(name, help=f"{text} (not implemented yet)", description=text)

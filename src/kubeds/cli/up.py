@@ -38,16 +38,38 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--node-profile", choices=("fast", "realistic"), default="fast", help="simulated pod timings"
     )
+    p.add_argument(
+        "--node-selector",
+        default="",
+        help="simulate only the Nodes this label selector matches (leave the rest to `kubeds nodes`)",
+    )
+    p.add_argument(
+        "--no-node-simulator",
+        action="store_true",
+        help="do not simulate nodes in this process (run `kubeds nodes` separately)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
     p.set_defaults(func=run)
+
+
+def _progress(msg: str) -> None:
+    if sys.stderr.isatty():
+        print(f"\r\033[K... {msg}", end="", file=sys.stderr, flush=True)
+    else:
+        print(f"... {msg}", file=sys.stderr, flush=True)
 
 
 async def _serve(cfg: plane.PlaneConfig) -> int:
     p = plane.Plane(cfg)
     try:
         await p.start()
+        names = await p.create_initial_nodes(_progress)
+        await p.wait_nodes_ready(names, _progress)
+        if names and sys.stderr.isatty():
+            print("", file=sys.stderr)
     except plane.PlaneError as exc:
         print(f"kubeds up: {exc}", file=sys.stderr)
+        await p.stop()
         return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -55,7 +77,7 @@ async def _serve(cfg: plane.PlaneConfig) -> int:
         loop.add_signal_handler(sig, stop.set)
     print(f"kubeds ready: kubeconfig={p.kubeconfig_path.resolve()} server={p.server_url}", flush=True)
     print(
-        f"next: kubectl --kubeconfig {p.kubeconfig_path} get namespaces    (Ctrl-C stops the plane)",
+        f"next: kubectl --kubeconfig {p.kubeconfig_path} get nodes    (Ctrl-C stops the plane)",
         file=sys.stderr,
         flush=True,
     )
@@ -76,12 +98,6 @@ def run(args: argparse.Namespace) -> int:
     if args.nodes < 0:
         print("kubeds up: --nodes must be >= 0", file=sys.stderr)
         return 2
-    if args.nodes:
-        print(
-            f"kubeds up: note: simulated nodes are not implemented yet; starting without the {args.nodes} "
-            "requested nodes",
-            file=sys.stderr,
-        )
     cfg = plane.PlaneConfig(
         data_dir=Path(args.data_dir),
         host=args.host,
@@ -90,5 +106,7 @@ def run(args: argparse.Namespace) -> int:
         etcd_endpoints=[e for e in args.etcd_endpoints.split(",") if e],
         nodes=args.nodes,
         node_profile=args.node_profile,
+        node_selector=args.node_selector,
+        simulate_nodes=not args.no_node_simulator,
     )
     return asyncio.run(_serve(cfg))
