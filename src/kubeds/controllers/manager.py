@@ -44,6 +44,7 @@ class ControllerManagerConfig:
     node_startup_grace_period: float = 60.0
     node_eviction_rate: float = 0.1
     pod_gc_period: float = 20.0
+    pod_gc_quarantine: float = 40.0
     terminated_pod_gc_threshold: int = 12500
     disabled: frozenset[str] = field(default_factory=frozenset)
 
@@ -97,7 +98,9 @@ class ControllerManager:
             "podgc": lambda: podgc.PodGCController(
                 api,
                 podgc.PodGCControllerConfig(
-                    gc_period=cfg.pod_gc_period, terminated_pod_gc_threshold=cfg.terminated_pod_gc_threshold
+                    gc_period=cfg.pod_gc_period,
+                    terminated_pod_gc_threshold=cfg.terminated_pod_gc_threshold,
+                    quarantine_time=cfg.pod_gc_quarantine,
                 ),
                 clock=clock,
                 informers=inf,
