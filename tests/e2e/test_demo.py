@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -26,4 +27,4 @@ def test_demo_passes_and_cleans_up() -> None:
     assert 'daemon set "kube-proxy" successfully rolled out' in out
     assert "The story holds: every claim checked" in out
     data_dir = out.split("Starting a kubeds plane in ", 1)[1].split(" ...", 1)[0]
-    assert not __import__("os").path.exists(data_dir), "the demo left its data dir behind"
+    assert not os.path.exists(data_dir), "the demo left its data dir behind"
