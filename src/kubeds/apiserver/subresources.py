@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -114,8 +113,8 @@ async def _update_bypassing_status_rules(
     """Binding writes both spec.nodeName and a status condition, as the registry does directly."""
     store = call.store
     for _ in range(16):
-        old, kv = await store.read(call.resource, call.namespace, call.name)
-        new = mutate(copy.deepcopy(old))
+        current, kv = await store.read(call.resource, call.namespace, call.name)
+        new = mutate(current)  # freshly decoded: nothing else holds it
         if ctx.dry_run:
             return new
         try:

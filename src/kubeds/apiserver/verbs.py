@@ -10,7 +10,6 @@ once) or a ``Status`` ``Success`` naming it (``finalizeDelete`` with ``ReturnDel
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 from kubeds.apiserver import codec, errors, fieldvalidation, listing, options, watch
@@ -282,7 +281,7 @@ class Call:
             try:
                 return ssa.apply(
                     live,
-                    copy.deepcopy(doc),
+                    codec.clone(doc),
                     manager=params.field_manager,
                     force=params.force,
                     api_version=self.resource.api_version,

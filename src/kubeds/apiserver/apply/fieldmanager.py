@@ -89,10 +89,14 @@ RESET_FIELDS: dict[str, tuple[Path, ...]] = {
 
 
 def _without_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(obj)
-    meta = out.get("metadata")
-    if isinstance(meta, dict):
-        meta.pop("managedFields", None)
+    """A view of ``obj`` without ``metadata.managedFields``: new top and metadata dicts, shared
+    values. Callers only read it (compare, field sets) or merge it into new containers, and
+    ``apply`` copies its result before handing it out."""
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict) or "managedFields" not in meta:
+        return obj
+    out = dict(obj)
+    out["metadata"] = {k: v for k, v in meta.items() if k != "managedFields"}
     return out
 
 

@@ -32,6 +32,7 @@ from typing import Any
 __all__ = [
     "Path",
     "element_string",
+    "decode_fields_v1",
     "encode_json",
     "from_fields_v1",
     "has_prefix",
@@ -51,6 +52,9 @@ INDEX = "i:"
 SELF = "."
 
 _KIND_RANK = {FIELD: 0, KEY: 1, VALUE: 2, INDEX: 3}
+MEMO_LIMIT = 65536  # entries of each memo below before it starts over
+_MEMO_SCALARS = frozenset({str, int, bool, type(None)})
+_KEY_ELEMENTS: dict[tuple[tuple[str, type, Any], ...], str] = {}
 
 
 def encode_json(value: Any) -> str:
@@ -70,8 +74,21 @@ def encode_json(value: Any) -> str:
 
 
 def key_element(keys: dict[str, Any]) -> str:
-    """The ``k:`` element of an associative-list item with these key field values."""
-    return KEY + encode_json(keys)
+    """The ``k:`` element of an associative-list item with these key field values.
+
+    Memoised for scalar key values (the usual ``name``/``uid``/``type`` keys): the same items
+    recur in every object of a kind and in every write of an object.
+    """
+    memo_key = tuple((name, type(value), value) for name, value in keys.items())
+    if not all(kind in _MEMO_SCALARS for _, kind, _ in memo_key):  # 0.0 == -0.0; lists unhashable
+        return KEY + encode_json(keys)
+    element = _KEY_ELEMENTS.get(memo_key)
+    if element is None:
+        element = KEY + encode_json(keys)
+        if len(_KEY_ELEMENTS) >= MEMO_LIMIT:
+            _KEY_ELEMENTS.clear()
+        _KEY_ELEMENTS[memo_key] = element
+    return element
 
 
 def _go_string(value: Any) -> str:
@@ -128,8 +145,16 @@ def has_prefix(path: Path, prefix: Path) -> bool:
 
 def recursive_difference(paths: set[Path], prefixes: Iterable[Path]) -> set[Path]:
     """Upstream's ``Set.RecursiveDifference``: drop every path at or below one of ``prefixes``."""
-    prefix_list = list(prefixes)
-    return {p for p in paths if not any(has_prefix(p, q) for q in prefix_list)}
+    by_length: dict[int, set[Path]] = {}
+    for q in prefixes:
+        by_length.setdefault(len(q), set()).add(q)
+    if not by_length:
+        return set(paths)
+    if len(by_length) == 1:
+        ((n, heads),) = by_length.items()
+        return {p for p in paths if p[:n] not in heads}
+    groups = list(by_length.items())
+    return {p for p in paths if not any(p[:n] in heads for n, heads in groups)}
 
 
 def _build_tree(paths: Iterable[Path]) -> dict[str, Any]:
@@ -143,8 +168,18 @@ def _build_tree(paths: Iterable[Path]) -> dict[str, Any]:
     return root
 
 
+def _sorted_elements(elements: list[str]) -> list[str]:
+    """Elements in upstream's order; without ``i:`` elements that is plain string order."""
+    if len(elements) > 1:
+        if any(e.startswith(INDEX) for e in elements):
+            elements.sort(key=_element_sort_key)
+        else:
+            elements.sort()
+    return elements
+
+
 def _encode_node(node: dict[str, Any]) -> dict[str, Any]:
-    children = sorted((k for k in node if k != SELF), key=_element_sort_key)
+    children = _sorted_elements([k for k in node if k != SELF])
     out: dict[str, Any] = {}
     if SELF in node and children:
         out[SELF] = {}
@@ -154,28 +189,93 @@ def _encode_node(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_fields_v1(paths: Iterable[Path]) -> dict[str, Any]:
-    """The ``fieldsV1`` JSON object of a field set."""
-    return _encode_node(_build_tree(paths))
+    """The ``fieldsV1`` JSON object of a field set.
+
+    Built in one pass over the paths in sorted order: without ``i:`` elements, tuple order is
+    upstream's order (``f:`` < ``k:`` < ``v:``, a parent before its children), so every child is
+    inserted in place, a member parent gets its ``"."`` marker before its first child, and no
+    node needs sorting. A set with ``i:`` elements takes the general tree-and-sort route.
+    """
+    members = paths if isinstance(paths, set | frozenset) else set(paths)
+    root: dict[str, Any] = {}
+    nodes: dict[Path, dict[str, Any]] = {(): root}
+    try:
+        for path in sorted(members):
+            if path:
+                _add_node(path, nodes, members)
+    except _IndexElement:
+        return _encode_node(_build_tree(members))
+    return root
+
+
+class _IndexElement(Exception):
+    """An ``i:`` element: sorted tuple order is not upstream's order."""
+
+
+def _add_node(
+    path: Path, nodes: dict[Path, dict[str, Any]], members: set[Path] | frozenset[Path]
+) -> dict[str, Any]:
+    """Create the node of ``path`` (and of its ancestors not created yet) in its parent."""
+    parent = nodes.get(path[:-1])
+    if parent is None:
+        parent = _add_node(path[:-1], nodes, members)
+    element = path[-1]
+    if element.startswith(INDEX):
+        raise _IndexElement
+    if not parent and path[:-1] in members:
+        parent[SELF] = {}
+    node: dict[str, Any] = {}
+    parent[element] = node
+    nodes[path] = node
+    return node
 
 
 def from_fields_v1(tree: dict[str, Any]) -> set[Path]:
     """Decode a ``fieldsV1`` object; raises ``ValueError`` on anything not shaped like one."""
+    return decode_fields_v1(tree)[0]
+
+
+def decode_fields_v1(tree: dict[str, Any]) -> tuple[set[Path], bool]:
+    """:func:`from_fields_v1`, and whether ``tree`` is exactly what :func:`to_fields_v1` makes of it.
+
+    Trees the server wrote are canonical; one a client sent may not be (unsorted children, a
+    ``"."`` marker on a leaf), and is then re-encoded rather than stored as sent.
+    """
     out: set[Path] = set()
+    canonical = True
 
     def walk(node: Any, prefix: Path) -> None:
+        nonlocal canonical
         if not isinstance(node, dict):
             raise ValueError(f"expected an object at {path_string(prefix) or '.'}")
         if not node and prefix:
             out.add(prefix)
             return
-        for key, child in node.items():
+        keys = list(node)
+        if len(keys) > 1 and canonical:
+            canonical = _in_canonical_order(keys)
+        for key in keys:
+            child = node[key]
             if key == SELF:
                 if prefix:
                     out.add(prefix)
+                if child != {} or len(keys) == 1 or not prefix:
+                    canonical = False
                 continue
             if key[:2] not in _KIND_RANK:
                 raise ValueError(f"unknown path element {key!r}")
             walk(child, (*prefix, key))
 
     walk(tree, ())
-    return out
+    return out, canonical
+
+
+def _in_canonical_order(keys: list[str]) -> bool:
+    """Keys in :func:`_encode_node`'s order: ``.``, then ``f:``, ``k:``, ``v:`` and ``i:`` elements.
+
+    Without ``i:`` elements that is plain string order (``.`` < ``f`` < ``k`` < ``v``).
+    """
+    if any(k.startswith(INDEX) for k in keys):
+        rest = [k for k in keys if k != SELF]
+        return (SELF not in keys or keys[0] == SELF) and rest == sorted(rest, key=_element_sort_key)
+    return keys == sorted(keys)

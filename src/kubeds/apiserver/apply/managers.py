@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubeds.apiserver.apply.fieldpath import Path, from_fields_v1, to_fields_v1
+from kubeds.apiserver.apply.fieldpath import Path, decode_fields_v1, to_fields_v1
 
 __all__ = [
     "ANCIENT_CHANGES",
@@ -49,6 +49,9 @@ class ManagerEntry:
     fields: set[Path] = field(default_factory=set)
     time: str | None = None
     subresource: str = ""
+    # The field set as decoded and its fieldsV1 tree: encoding reuses the tree while the set is
+    # unchanged (most entries of most writes), instead of rebuilding and re-sorting it.
+    decoded: tuple[frozenset[Path], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -97,13 +100,16 @@ def decode_managed_fields(managed_fields: Any) -> list[ManagerEntry]:
             raise ValueError(f"unsupported operation {operation!r}")
         if raw.get("fieldsType", FIELDS_TYPE) != FIELDS_TYPE:
             raise ValueError(f"unsupported fieldsType {raw.get('fieldsType')!r}")
+        tree = raw.get("fieldsV1") or {}
+        paths, canonical = decode_fields_v1(tree)
         entry = ManagerEntry(
             manager=str(raw.get("manager", "")),
             operation=operation,
             api_version=str(raw.get("apiVersion", "")),
-            fields=from_fields_v1(raw.get("fieldsV1") or {}),
+            fields=paths,
             time=raw.get("time"),
             subresource=str(raw.get("subresource", "")),
+            decoded=(frozenset(paths), tree) if paths and canonical else None,
         )
         if entry.key in seen:
             raise ValueError(f"duplicate entry for manager {entry.identifier}")
@@ -137,7 +143,10 @@ def encode_managed_fields(entries: list[ManagerEntry]) -> list[dict[str, Any]]:
         if entry.time is not None:
             raw["time"] = entry.time
         raw["fieldsType"] = FIELDS_TYPE
-        raw["fieldsV1"] = to_fields_v1(entry.fields)
+        if entry.decoded is not None and entry.decoded[0] == entry.fields:
+            raw["fieldsV1"] = entry.decoded[1]
+        else:
+            raw["fieldsV1"] = to_fields_v1(entry.fields)
         if entry.subresource:
             raw["subresource"] = entry.subresource
         out.append(raw)

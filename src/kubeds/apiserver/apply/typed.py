@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from kubeds.apiserver.apply.fieldpath import (
     FIELD,
     INDEX,
@@ -89,10 +91,20 @@ def _is_empty(value: Any) -> bool:
 
 def _equal(a: Any, b: Any) -> bool:
     if isinstance(a, dict | list) or isinstance(b, dict | list):
-        return encode_json(a) == encode_json(b)
+        return _same_sorted(a, b) or encode_json(a) == encode_json(b)
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     return bool(a == b)
+
+
+def _same_sorted(a: Any, b: Any) -> bool:
+    """Equal as Go's sorted-key JSON of them would be (orjson's bytes; ``==`` tells NaN from null)."""
+    try:
+        return orjson.dumps(a, option=orjson.OPT_SORT_KEYS) == orjson.dumps(
+            b, option=orjson.OPT_SORT_KEYS
+        ) and bool(a == b)
+    except (TypeError, orjson.JSONEncodeError):
+        return False
 
 
 def item_element(list_type: ListOf | None, index: int, item: Any) -> str:
@@ -160,49 +172,132 @@ def _to_set(value: Any, t: Type | None, path: Path, out: set[Path]) -> None:
 
 
 def compare(lhs: dict[str, Any], rhs: dict[str, Any], root: Type) -> Comparison:
-    """What changed from ``lhs`` to ``rhs``, as upstream's ``TypedValue.Compare``."""
+    """What changed from ``lhs`` to ``rhs``, as upstream's ``TypedValue.Compare``.
+
+    ``lhs`` is a stored object (decoded JSON: no NaN), as it is for every caller; subtrees that are
+    the same on both sides (see :func:`_same`) are skipped without being walked.
+    """
     result = Comparison()
     _compare(lhs, rhs, root, (), result)
     return result
 
 
+def _same(a: Any, b: Any) -> bool:
+    """``a`` and ``b`` are the same JSON value, so comparing them would find nothing.
+
+    Scalars must have the same type (``1`` and ``1.0``, ``1`` and ``True`` are walked as usual).
+    Containers must serialise to the same bytes (same keys in the same order, same scalar types)
+    and be equal: orjson writes NaN as ``null``, and equality tells ``None`` from NaN, given that one
+    side (the stored object) holds no NaN. Anything orjson cannot serialise is walked as usual.
+    """
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is dict or kind is list:
+        if len(a) != len(b):
+            return False
+        try:
+            return orjson.dumps(a) == orjson.dumps(b) and bool(a == b)
+        except (TypeError, orjson.JSONEncodeError):
+            return False
+    return bool(a == b)
+
+
 def _compare(lhs: Any, rhs: Any, t: Type | None, path: Path, result: Comparison) -> None:
-    if lhs is MISSING and rhs is MISSING:
+    if lhs is MISSING:
+        if rhs is not MISSING:
+            _added(rhs, t, path, result)
         return
-    t = _deduce(t, rhs if lhs is MISSING else lhs)
-    dicts = isinstance(lhs, dict | _Missing) and isinstance(rhs, dict | _Missing)
-    lists = isinstance(lhs, list | _Missing) and isinstance(rhs, list | _Missing)
-    granular_list = lists and isinstance(t, ListOf) and t.kind != "atomic"
-    leaf = is_atomic(t) or not (dicts or granular_list) or (_is_empty(lhs) and _is_empty(rhs))
-    if leaf:
-        if lhs is MISSING:
-            result.added.add(path)
-        elif rhs is MISSING:
-            result.removed.add(path)
-        elif not _equal(lhs, rhs):
+    if rhs is MISSING:
+        _removed(lhs, t, path, result)
+        return
+    t = _deduce(t, lhs)
+    dicts = isinstance(lhs, dict) and isinstance(rhs, dict)
+    granular_list = (
+        isinstance(lhs, list) and isinstance(rhs, list) and isinstance(t, ListOf) and t.kind != "atomic"
+    )
+    if is_atomic(t) or not (dicts or granular_list) or (_is_empty(lhs) and _is_empty(rhs)):
+        if not _equal(lhs, rhs):
             result.modified.add(path)
         return
     if dicts:
-        left: dict[str, Any] = lhs if isinstance(lhs, dict) else {}
-        right: dict[str, Any] = rhs if isinstance(rhs, dict) else {}
         value_fields = _value_fields(t)
-        for key in [*left, *(k for k in right if k not in left)]:
-            lv, rv = left.get(key, MISSING), right.get(key, MISSING)
-            if key in value_fields:
-                lv = {} if lv is MISSING and isinstance(rv, dict) else lv
-                rv = {} if rv is MISSING and isinstance(lv, dict) else rv
-            _compare(lv, rv, child_type(t, key), (*path, FIELD + key), result)
-    else:
-        assert isinstance(t, ListOf)
-        left_items = _index(t, lhs if isinstance(lhs, list) else [])
-        right_items = _index(t, rhs if isinstance(rhs, list) else [])
-        for pe in [*left_items, *(p for p in right_items if p not in left_items)]:
-            lv, rv = left_items.get(pe, MISSING), right_items.get(pe, MISSING)
+        for key, lv in lhs.items():
+            rv = rhs.get(key, MISSING)
+            if rv is MISSING:
+                if key in value_fields and isinstance(lv, dict):
+                    _compare(lv, {}, child_type(t, key), (*path, FIELD + key), result)
+                else:
+                    _removed(lv, child_type(t, key), (*path, FIELD + key), result)
+            elif not _same(lv, rv):
+                _compare(lv, rv, child_type(t, key), (*path, FIELD + key), result)
+        for key, rv in rhs.items():
+            if key not in lhs:
+                if key in value_fields and isinstance(rv, dict):
+                    _compare({}, rv, child_type(t, key), (*path, FIELD + key), result)
+                else:
+                    _added(rv, child_type(t, key), (*path, FIELD + key), result)
+        return
+    assert isinstance(t, ListOf)
+    left_items = _index(t, lhs)
+    right_items = _index(t, rhs)
+    for pe, lv in left_items.items():
+        rv = right_items.get(pe, MISSING)
+        if rv is MISSING:
+            _removed(lv, t.element, (*path, pe), result)
+        elif not _same(lv, rv):
             _compare(lv, rv, t.element, (*path, pe), result)
-    if lhs is MISSING:
-        result.added.add(path)
-    elif rhs is MISSING:
-        result.removed.add(path)
+    for pe, rv in right_items.items():
+        if pe not in left_items:
+            _added(rv, t.element, (*path, pe), result)
+
+
+def _children(t: Type | None) -> tuple[frozenset[str], Any, Type | None]:
+    """``(value fields, field types or None, element type)`` of a map-like node of type ``t``."""
+    if isinstance(t, Struct):
+        return t.value_fields, t.fields, None
+    if isinstance(t, MapOf):
+        return frozenset(), None, t.element
+    return frozenset(), None, None
+
+
+def _added(rhs: Any, t: Type | None, path: Path, result: Comparison) -> None:
+    """``_compare(MISSING, rhs)``: every member of ``rhs`` is added (value fields count as ``{}``).
+
+    The one walk of a create; inlines ``_deduce``, ``child_type`` and the leaf test.
+    """
+    if isinstance(rhs, dict):
+        t = ANY_STRUCT if t is None else t
+        if rhs and not is_atomic(t):
+            value_fields, fields, element = _children(t)
+            for key, rv in rhs.items():
+                ct = fields.get(key) if fields is not None else element
+                if key in value_fields and isinstance(rv, dict):
+                    _compare({}, rv, ct, (*path, FIELD + key), result)
+                else:
+                    _added(rv, ct, (*path, FIELD + key), result)
+    elif isinstance(rhs, list) and rhs and isinstance(t, ListOf) and t.kind != "atomic":
+        for pe, rv in _index(t, rhs).items():
+            _added(rv, t.element, (*path, pe), result)
+    result.added.add(path)
+
+
+def _removed(lhs: Any, t: Type | None, path: Path, result: Comparison) -> None:
+    """``_compare(lhs, MISSING)``: every member of ``lhs`` is removed (value fields count as ``{}``)."""
+    if isinstance(lhs, dict):
+        t = ANY_STRUCT if t is None else t
+        if lhs and not is_atomic(t):
+            value_fields, fields, element = _children(t)
+            for key, lv in lhs.items():
+                ct = fields.get(key) if fields is not None else element
+                if key in value_fields and isinstance(lv, dict):
+                    _compare(lv, {}, ct, (*path, FIELD + key), result)
+                else:
+                    _removed(lv, ct, (*path, FIELD + key), result)
+    elif isinstance(lhs, list) and lhs and isinstance(t, ListOf) and t.kind != "atomic":
+        for pe, lv in _index(t, lhs).items():
+            _removed(lv, t.element, (*path, pe), result)
+    result.removed.add(path)
 
 
 # --- Merge -----------------------------------------------------------------------------------------
