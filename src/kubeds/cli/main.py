@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from kubeds import __version__
-from kubeds.cli import bench, demo, node, up
+from kubeds.cli import bench, demo, node, status, up
 
 __all__ = ["build_parser", "main"]
 
@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     up.add_parser(sub)
     node.add_parser(sub)
+    status.add_parser(sub)
     demo.add_parser(sub)
     bench.add_parser(sub)
     for name, text in _NOT_YET.items():

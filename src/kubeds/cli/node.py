@@ -25,7 +25,8 @@ from typing import Any
 
 import yaml
 
-from kubeds.client import ApiClient, client_from_kubeconfig, errors, kubeconfig
+from kubeds.cli import connect
+from kubeds.client import ApiClient, errors
 from kubeds.models import quantity, taints as taint_mod
 from kubeds.nodes import annotations as knobs, templates
 
@@ -33,8 +34,8 @@ __all__ = ["add_parser", "run"]
 
 PROGRESS_THRESHOLD = 50
 CONCURRENCY = 32
-MSG_NO_PLANE = "no kubeds plane answers at {server}: start one with `kubeds up`"
-MSG_NO_KUBECONFIG = "no kubeconfig at {path}: start a plane with `kubeds up`, or pass --kubeconfig"
+MSG_NO_PLANE = connect.MSG_NO_PLANE
+MSG_NO_KUBECONFIG = connect.MSG_NO_KUBECONFIG
 MSG_BAD_LABEL = "invalid label {text!r}: want key=value"
 MSG_NO_NAMES = "give node names, or --count N (with --prefix)"
 MSG_REMOVE_TAINT = "--taint {text!r} removes a taint; node add only adds them"
@@ -287,30 +288,14 @@ async def _condition(api: ApiClient, args: argparse.Namespace) -> int:
 
 
 async def _main(args: argparse.Namespace) -> int:
-    path = kubeconfig.resolve_kubeconfig_path(getattr(args, "kubeconfig", None))
-    if not path.exists():
-        print(f"kubeds node: {MSG_NO_KUBECONFIG.format(path=path)}", file=sys.stderr)
-        return 1
-    try:
-        config = kubeconfig.load_kubeconfig(path)
-    except kubeconfig.KubeConfigError as exc:
-        print(f"kubeds node: {exc}", file=sys.stderr)
-        return 1
-    api = client_from_kubeconfig(config, user_agent="kubeds-node")
-    try:
-        code: int = await args.node_func(api, args)
+    async def body(api: ApiClient, server: str) -> int:
+        try:
+            code: int = await args.node_func(api, args)
+        except UsageError as exc:
+            raise connect.UsageError(f"{args.node_action}: {exc}") from exc
         return code
-    except UsageError as exc:
-        print(f"kubeds node {args.node_action}: {exc}", file=sys.stderr)
-        return 2
-    except errors.TransportError:
-        print(f"kubeds node: {MSG_NO_PLANE.format(server=config.server)}", file=sys.stderr)
-        return 1
-    except errors.ApiError as exc:
-        print(f"Error from server ({exc.reason or exc.code}): {exc.message}", file=sys.stderr)
-        return 1
-    finally:
-        await api.close()
+
+    return await connect.run_with_client("kubeds node", getattr(args, "kubeconfig", None), body)
 
 
 def run(args: argparse.Namespace) -> int:

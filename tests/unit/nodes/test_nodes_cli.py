@@ -12,7 +12,7 @@ import pytest
 from nodes_simfixtures import environment
 
 from kubeds.apiserver import certs
-from kubeds.cli import node as node_cli
+from kubeds.cli import connect, node as node_cli
 from kubeds.client import errors, kubeconfig
 from kubeds.nodes import annotations as knobs, templates
 
@@ -33,7 +33,7 @@ def kubeconfig_file(tmp_path: Path) -> Path:
 
 
 async def _run(monkeypatch: pytest.MonkeyPatch, api: Any, kc: Path, *argv: str) -> int:
-    monkeypatch.setattr(node_cli, "client_from_kubeconfig", lambda config, user_agent: api)
+    monkeypatch.setattr(connect, "client_from_kubeconfig", lambda config, user_agent: api)
     return await node_cli._main(_parse("--kubeconfig", str(kc), *argv))
 
 
