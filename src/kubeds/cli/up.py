@@ -19,10 +19,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "up",
         help="start the control plane in this process",
         description=(
-            "Start the control plane in one process: API server over HTTPS with its own CA, storage, "
-            "and (as they are built) controllers, scheduler and simulated nodes. Writes DIR/kubeconfig "
-            "and prints 'kubeds ready: kubeconfig=PATH server=URL' when the API answers. Ctrl-C stops it; "
-            "'kubeds up' again on the same --data-dir resumes the same cluster state."
+            "Start the whole control plane in one process: the API server over HTTPS with its own CA, "
+            "storage (SQLite in DIR by default), the controllers, the scheduler and N simulated nodes "
+            "(node-1 ... node-N on a fresh data dir). Writes DIR/kubeconfig and prints 'kubeds ready: "
+            "kubeconfig=PATH server=URL' once the API answers and the nodes are Ready. Ctrl-C (SIGINT) or "
+            "SIGTERM stops it; 'kubeds up' again on the same --data-dir resumes the same cluster state."
         ),
     )
     p.add_argument("--nodes", type=int, default=3, help="simulated nodes to start with (default 3)")
