@@ -7,11 +7,12 @@ import asyncio
 import json
 import sys
 
-from kubeds.bench import api, storage
+from kubeds.bench import api, daemonset, nodes, schedule, storage
 
 __all__ = ["SCENARIOS", "add_parser", "run"]
 
-SCENARIOS = ("storage", "api")
+SCENARIOS = ("storage", "api", "nodes", "schedule", "daemonset")
+DEFAULT_BENCH_NODES = 5000
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,7 +26,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("scenario", choices=SCENARIOS, help="what to measure")
     p.add_argument(
-        "--nodes", type=int, default=0, help="number of simulated nodes (scenarios that use nodes)"
+        "--nodes",
+        type=int,
+        default=0,
+        help=f"number of nodes for the nodes and schedule scenarios (default {DEFAULT_BENCH_NODES})",
     )
     p.add_argument("--repeats", type=int, default=3, help="repetitions per measurement (default 3)")
     p.add_argument("--scale", type=float, default=1.0, help="shrink or grow the workload (default 1.0)")
@@ -47,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
     if args.repeats < 1 or args.scale <= 0:
         print("kubeds bench: --repeats must be >= 1 and --scale > 0", file=sys.stderr)
         return 2
+    if args.nodes < 0:
+        print("kubeds bench: --nodes must be >= 0", file=sys.stderr)
+        return 2
     interactive = sys.stderr.isatty()
 
     def progress(msg: str) -> None:
@@ -55,7 +62,14 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"... {msg}", file=sys.stderr, flush=True)
 
-    result: storage.StorageBenchResult | storage.StorageCompareResult | api.ApiBenchResult
+    result: (
+        storage.StorageBenchResult
+        | storage.StorageCompareResult
+        | api.ApiBenchResult
+        | nodes.NodesBenchResult
+        | schedule.ScheduleBenchResult
+        | daemonset.DaemonSetBenchResult
+    )
     if args.compare and args.scenario != "storage":
         print("kubeds bench: --compare applies to the storage scenario", file=sys.stderr)
         return 2
@@ -68,6 +82,20 @@ def run(args: argparse.Namespace) -> int:
             storage.run_compare(
                 etcd_endpoints=endpoints, repeats=args.repeats, scale=args.scale, progress=progress
             )
+        )
+    elif args.scenario == "nodes":
+        result = asyncio.run(
+            nodes.run(
+                nodes=args.nodes or DEFAULT_BENCH_NODES,
+                seconds=max(10.0, 60.0 * args.scale),
+                progress=progress,
+            )
+        )
+    elif args.scenario == "daemonset":
+        result = asyncio.run(daemonset.run(nodes=args.nodes or DEFAULT_BENCH_NODES, progress=progress))
+    elif args.scenario == "schedule":
+        result = asyncio.run(
+            schedule.run(nodes=args.nodes or DEFAULT_BENCH_NODES, repeats=args.repeats, progress=progress)
         )
     elif args.scenario == "api":
         result = asyncio.run(

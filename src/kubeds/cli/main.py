@@ -10,27 +10,9 @@ import sys
 from collections.abc import Sequence
 
 from kubeds import __version__
-from kubeds.cli import bench, demo, node, status, up
+from kubeds.cli import bench, components, demo, node, status, up
 
 __all__ = ["build_parser", "main"]
-
-# Subcommands of the command-line contract (docs/DESIGN.md) that are not built yet. They are
-# listed so that `kubeds --help` tells the whole story, and they say plainly that they are missing.
-_NOT_YET = {
-    "apiserver": "run the API server alone (multi-process mode)",
-    "controller-manager": "run the controllers alone (multi-process mode)",
-    "scheduler": "run the scheduler alone (multi-process mode)",
-    "nodes": "run the node simulator alone (multi-process mode)",
-}
-
-
-def _not_yet(args: argparse.Namespace) -> int:
-    print(
-        f"kubeds {args.command}: not implemented yet in kubeds {__version__}; "
-        "see README.md ('What works today') for what is available.",
-        file=sys.stderr,
-    )
-    return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,9 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_parser(sub)
     demo.add_parser(sub)
     bench.add_parser(sub)
-    for name, text in _NOT_YET.items():
-        p = sub.add_parser(name, help=f"{text} (not implemented yet)", description=text)
-        p.set_defaults(func=_not_yet)
+    components.add_parsers(sub)
     return parser
 
 

@@ -30,7 +30,9 @@ watch sees every change in revision order, whoever made it (etcd's watch guarant
 Endpoints are ``http://host:port`` URLs. The backend talks to one at a time; when one fails with
 ``UNAVAILABLE`` it moves to the next. Reads are retried there (they are idempotent); writes are
 not, because the failed one may have been applied (clientv3's ``retry.go`` draws the same line),
-so the caller gets :class:`~kubeds.storage.errors.Unavailable` and retries through the API.
+so the caller gets :class:`~kubeds.storage.errors.Unavailable` and retries through the API; the
+exception is a write that was never sent because the endpoint refused the connection (a member
+that is down): that one is retried on the next endpoint, as clientv3 does.
 
 Keys are kubeds strings stored as UTF-8 bytes, optionally under a ``prefix`` so that several
 independent stores (for example tests) can share one etcd; the prefix never shows in results.
@@ -76,6 +78,9 @@ CHANNEL_OPTIONS = [
     ("grpc.keepalive_timeout_ms", 10_000),
 ]
 _ALL_KEYS = b"\0"  # as a range end: every key from the start key on
+
+# gRPC's status details when no connection to the endpoint could be made, so nothing was sent.
+GRPC_NOT_CONNECTED = "failed to connect to all addresses"
 
 _PUT, _DELETE = 0, 1  # mvccpb.Event.EventType
 # Errors after which another member may answer: the member is down or cut off, or the call was
@@ -183,9 +188,13 @@ class EtcdBackend:
             raise errors.Unavailable(MSG_CLOSED)
 
     async def _call(self, method: str, request: Any, *, retry: bool) -> Any:
-        """One unary KV call; ``UNAVAILABLE`` moves to the next endpoint (and retries reads there)."""
+        """One unary KV call; ``UNAVAILABLE`` moves to the next endpoint (and retries reads there).
+
+        A write is retried there too when it was never sent: the endpoint refused the connection
+        (clientv3's ``isSafeRetryMutableRPC``: "there is no address available").
+        """
         self._check_open()
-        attempts = len(self._targets) if retry else 1
+        attempts = len(self._targets)
         for attempt in range(attempts):
             channel = self._channel
             try:
@@ -197,7 +206,8 @@ class EtcdBackend:
                 if code in _FAILOVER_CODES:
                     if self._open and channel is self._channel and len(self._targets) > 1:
                         self._connect((self._index + 1) % len(self._targets))
-                    if self._open and attempt + 1 < attempts:
+                    never_sent = code == grpc.StatusCode.UNAVAILABLE and GRPC_NOT_CONNECTED in details
+                    if self._open and attempt + 1 < attempts and (retry or never_sent):
                         continue
                 unavailable = errors.Unavailable(f"etcd at {self._urls[self._index]}: {code.name}: {details}")
                 raise unavailable from exc
