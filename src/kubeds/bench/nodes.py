@@ -2,8 +2,10 @@
 
 Honest accounting needs the simulator in a process of its own, so the run has two:
 
-1. the plane, ``kubeds up --nodes 0`` (``storage`` backend, default sqlite), to which ``nodes``
-   Nodes are added through the API, labelled ``kubeds.io/bench: nodes``;
+1. the plane, ``kubeds up --nodes 0 --no-node-simulator`` (``storage`` backend, default sqlite),
+   to which ``nodes`` Nodes are added through the API, labelled ``kubeds.io/bench: nodes``; the
+   plane must not simulate them itself, or every node would renew twice and the plane's CPU
+   would include a second simulator;
 2. the simulator, ``python -m kubeds.nodes.standalone`` over HTTPS with the kubelet's default
    timings (Lease renewed every 10 s, status reported every 5 minutes unless it changes) and its
    default cap of 400 renewals a second for all nodes (12.5 s per node at 5,000 nodes; pass
@@ -262,6 +264,7 @@ async def run(
                 "0",
                 "--nodes",
                 "0",
+                "--no-node-simulator",
                 "--data-dir",
                 tmp,
                 "--storage",

@@ -23,6 +23,9 @@ What the status templates write follows the kubelet (kubernetes/kubernetes
   Ready (containers whose images pull fine run);
 * a pod with ``restartPolicy`` Never (or OnFailure and exit code 0) and a ``kubeds.io/exit-code``
   annotation terminates with that code: Succeeded or Failed;
+* a Running pod whose containers are all ready but whose Ready condition someone else set to
+  False (the node lifecycle controller, while the node was unreachable) is reported Ready again,
+  as the kubelet's status manager reconciles the API with its own status;
 * a pod with a ``deletionTimestamp`` is deleted (grace period 0) once its containers stop,
   event ``Killing`` "Stopping container <name>".
 
@@ -492,6 +495,24 @@ def _node_conditions_stale(node: Mapping[str, Any]) -> bool:
     )
 
 
+def _ready_overwritten(pod: Mapping[str, Any]) -> bool:
+    """Every container runs ready, yet the Ready or ContainersReady condition is not True.
+
+    Someone other than the kubelet wrote it: the node lifecycle controller marks the pods of an
+    unreachable node NotReady (pkg/controller/nodelifecycle MarkPodsNotReady). Once the node is
+    back, the kubelet's status manager finds the API status differing from its own and re-posts
+    it. Pods with readinessGates are left alone (their Ready condition is not the kubelet's alone).
+    """
+    status = pod.get("status") or {}
+    if (pod.get("spec") or {}).get("readinessGates"):
+        return False
+    statuses = status.get("containerStatuses") or []
+    if not statuses or not all(cs.get("ready") is True for cs in statuses):
+        return False
+    have = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+    return have.get("Ready") != "True" or have.get("ContainersReady") != "True"
+
+
 def _pull_attempted(pod: Mapping[str, Any], reasons: tuple[str, ...]) -> bool:
     status = pod.get("status") or {}
     statuses = (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or [])
@@ -534,6 +555,7 @@ PREDICATES: dict[str, PredicateFn] = {
     "pod-completes": _pod_completes,
     "node-failed": _node_failed,
     "node-conditions-stale": _node_conditions_stale,
+    "ready-overwritten": _ready_overwritten,
     "image-pull-attempted": lambda pod: _pull_attempted(pod, (ERR_IMAGE_PULL, IMAGE_PULL_BACK_OFF)),
     "image-pull-errored": lambda pod: _pull_attempted(pod, (ERR_IMAGE_PULL,)),
 }
