@@ -35,14 +35,24 @@ def daemon_pods(s: Session, selector: str = "k8s-app=kube-proxy", ns: str = NS) 
     return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
 
 
-def running_on(pods: list[dict[str, Any]]) -> dict[str, str]:
-    """node name -> pod name, for Running and Ready pods."""
-    out = {}
+def running(pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pods that are Running and Ready."""
+    out = []
     for p in pods:
         conds = {c["type"]: c["status"] for c in (p.get("status") or {}).get("conditions") or []}
         if (p.get("status") or {}).get("phase") == "Running" and conds.get("Ready") == "True":
-            out[p["spec"].get("nodeName", "")] = p["metadata"]["name"]
+            out.append(p)
     return out
+
+
+def running_on(pods: list[dict[str, Any]]) -> dict[str, str]:
+    """node name -> pod name, for Running and Ready pods (daemon pods: one per node)."""
+    return {p["spec"].get("nodeName", ""): p["metadata"]["name"] for p in running(pods)}
+
+
+def web_nodes(s: Session) -> list[str]:
+    """The nodes of the Running web pods (a Deployment may put two on one node)."""
+    return [p["spec"].get("nodeName", "") for p in running(daemon_pods(s, "app=web", "default"))]
 
 
 def tell(s: Session) -> None:
@@ -132,9 +142,7 @@ def tell(s: Session) -> None:
         DaemonSet controller would put its pod right back.""",
     )
     s.run("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2")
-    s.wait_for(
-        "the two web pods are Running", lambda: len(running_on(daemon_pods(s, "app=web", "default"))) == 2
-    )
+    s.wait_for("the two web pods are Running", lambda: len(web_nodes(s)) == 2)
     s.run("cordon", LINUX[0])
     row = s.run("get", "node", LINUX[0], show=False).stdout
     s.check("SchedulingDisabled" in row, f"{LINUX[0]} shows SchedulingDisabled")
@@ -148,9 +156,7 @@ def tell(s: Session) -> None:
     s.wait_for(
         f"the web pods run on other nodes and the kube-proxy pod stays on {LINUX[0]}",
         lambda: (
-            LINUX[0] not in running_on(daemon_pods(s, "app=web", "default"))
-            and len(running_on(daemon_pods(s, "app=web", "default"))) == 2
-            and LINUX[0] in running_on(daemon_pods(s))
+            LINUX[0] not in web_nodes(s) and len(web_nodes(s)) == 2 and LINUX[0] in running_on(daemon_pods(s))
         ),
     )
     s.run("uncordon", LINUX[0])
@@ -163,10 +169,7 @@ def tell(s: Session) -> None:
     s.run("taint", "nodes", LINUX[1], "maintenance=now:NoExecute")
     s.wait_for(
         f"no web pod on {LINUX[1]}, kube-proxy still there",
-        lambda: (
-            LINUX[1] not in running_on(daemon_pods(s, "app=web", "default"))
-            and LINUX[1] in running_on(daemon_pods(s))
-        ),
+        lambda: LINUX[1] not in web_nodes(s) and LINUX[1] in running_on(daemon_pods(s)),
     )
     s.run("taint", "nodes", LINUX[1], "maintenance-")
 
