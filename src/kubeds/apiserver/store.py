@@ -18,12 +18,17 @@ Mirrors ``k8s.io/apiserver/pkg/registry/generic/registry/store.go`` together wit
   kind's graceful period (pods), the ``orphan``/``foregroundDeletion`` finalizers from the
   propagation policy, and ``deletionTimestamp`` while finalizers or a grace period remain;
 * ``dryRun=All`` runs everything but the write.
+
+Copies are cheap ones: the object a mutation works on is a second decode of the stored bytes, a
+retried PUT starts from a :func:`codec.clone` of the body, and the object returned after a write
+is the one written (:meth:`Store.written`), not a decode of the bytes just stored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
+import os
+import random
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -112,6 +117,8 @@ def _without_rv(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 _META_OPEN = b'"metadata":{'
+_NAME_RANDOM = random.Random()  # seeded from the OS, and again in a forked child
+os.register_at_fork(after_in_child=_NAME_RANDOM.seed)
 
 
 class Store:
@@ -134,6 +141,17 @@ class Store:
         obj: dict[str, Any] = orjson.loads(kv.value)
         _meta(obj)["resourceVersion"] = str(kv.mod_revision)
         return obj
+
+    @staticmethod
+    def written(obj: dict[str, Any], kv: KeyValue) -> dict[str, Any]:
+        """What :meth:`decode` would make of ``kv``, the write of ``obj``, without decoding it.
+
+        The stored key order, then the revision; the values are ``obj``'s own (the caller hands
+        ``obj`` over), which encode to the same JSON as the stored ones.
+        """
+        out = _without_rv(obj)
+        out["metadata"]["resourceVersion"] = str(kv.mod_revision)
+        return out
 
     @staticmethod
     def list_item_bytes(kv: KeyValue) -> bytes:
@@ -237,12 +255,14 @@ class Store:
                 raise errors.from_storage(
                     exc, group=resource.group, resource=resource.plural, name=str(meta["name"])
                 ) from None
-            return self.decode(kv)
+            return self.written(obj, kv)
         raise errors.already_exists(resource.group, resource.plural, str(meta["name"]))  # pragma: no cover
 
     @staticmethod
     def _generate_name(base: str) -> str:
-        suffix = "".join(secrets.choice(GENERATE_ALPHABET) for _ in range(GENERATE_SUFFIX_LEN))
+        """``names.SimpleNameGenerator``: five characters of upstream's alphabet from a non-crypto
+        generator (upstream's ``utilrand.String`` is ``math/rand``), which needs no system call."""
+        suffix = "".join(_NAME_RANDOM.choices(GENERATE_ALPHABET, k=GENERATE_SUFFIX_LEN))
         return base[:MAX_GENERATED_BASE] + suffix
 
     @staticmethod
@@ -392,7 +412,7 @@ class Store:
                 raise errors.from_storage(
                     exc, group=resource.group, resource=resource.plural, name=name
                 ) from None
-            return self.decode(written)
+            return self.written(new, written)
         raise errors.conflict(resource.group, resource.plural, name)
 
     @staticmethod

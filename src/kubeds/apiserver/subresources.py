@@ -127,7 +127,7 @@ async def _update_bypassing_status_rules(
             if isinstance(exc, serr.StorageError):
                 raise errors.from_storage(exc, group="", resource="pods", name=call.name) from None
             raise
-        return store.decode(written)
+        return store.written(new, written)
     raise errors.conflict("", "pods", call.name)
 
 

@@ -20,6 +20,12 @@ Mirrors the field manager chain of ``k8s.io/apimachinery/pkg/util/managedfields/
 
 Reset fields (``registry/rest`` ``ResetFieldsStrategy``) are approximated per subresource: the
 main resource ignores ``status``, the ``status`` subresource ignores ``spec``.
+
+Cost (every write of every component comes through :func:`track_update`): the objects compared
+are shallow views without ``managedFields``; a create with no prior entries builds its one
+``fieldsV1`` tree straight from the object (:func:`_store_created`); on updates the entries'
+field sets are decoded only when the write touches them (:class:`managers.ManagerEntry`), so a
+Lease renewal re-encodes nothing but its time.
 """
 
 from __future__ import annotations
@@ -29,18 +35,27 @@ import json
 from typing import Any
 
 from kubeds.apiserver.apply.conflict import ApplyConflict
-from kubeds.apiserver.apply.fieldpath import FIELD, Path, encode_json, recursive_difference, to_fields_v1
+from kubeds.apiserver.apply.fieldpath import (
+    FIELD,
+    SELF,
+    Path,
+    encode_json,
+    recursive_difference,
+    to_fields_v1,
+)
 from kubeds.apiserver.apply.managers import (
     APPLY,
+    FIELDS_TYPE,
     UPDATE,
     ManagerEntry,
     cap_update_managers,
     decode_managed_fields,
     encode_managed_fields,
     is_reset,
+    remember_canonical,
 )
 from kubeds.apiserver.apply.schema import Struct, schema_for
-from kubeds.apiserver.apply.typed import compare, merge, remove_paths, to_field_set
+from kubeds.apiserver.apply.typed import added_fields_v1, compare, merge, remove_paths, to_field_set
 
 __all__ = ["ApplyConflict", "apply", "fields_v1", "track_update"]
 
@@ -81,6 +96,8 @@ STRIPPED: frozenset[Path] = frozenset(
         ),
     }
 )
+
+_STRIPPED_DEEPEST_FIRST = sorted(STRIPPED, key=len, reverse=True)
 
 RESET_FIELDS: dict[str, tuple[Path, ...]] = {
     "": ((FIELD + "status",),),
@@ -166,18 +183,80 @@ def _track(
     comparison = compare(old, new, root)
     changed = recursive_difference(comparison.changed(), ignored)
     removed = recursive_difference(comparison.removed, ignored)
-    for entry in entries:
-        entry.fields -= changed | removed
+    gone = changed | removed
     gained = changed - STRIPPED
+    key = (manager, operation, "" if operation == APPLY else api_version, subresource)
+    mine = next((e for e in entries if e.key == key), None) if gained else None
+    for entry in entries:
+        if entry is not mine:
+            entry.discard_all(gone)
     if gained:
-        key = (manager, operation, "" if operation == APPLY else api_version, subresource)
-        mine = next((e for e in entries if e.key == key), None)
         if mine is None:
             mine = ManagerEntry(manager, operation, api_version, subresource=subresource)
             entries.append(mine)
-        mine.fields |= gained
+        mine.replace_all(gone, gained)  # loses what changed, gains it back: often no change at all
         mine.time = now
-    return cap_update_managers([e for e in entries if e.fields])
+    return cap_update_managers([e for e in entries if e.owns_any])
+
+
+def _store_created(
+    new: dict[str, Any],
+    *,
+    manager: str,
+    operation: str,
+    api_version: str,
+    now: str,
+    subresource: str,
+    root: Struct,
+) -> None:
+    """:func:`_track` of a create with no prior entries, straight into one ``fieldsV1`` tree.
+
+    The writer gains every field of the new object (:func:`added_fields_v1`) but the reset ones
+    and the server's (:data:`STRIPPED`), and is the only entry.
+    """
+    tree = added_fields_v1(_without_managed_fields(new), root)
+    for prefix in RESET_FIELDS.get(subresource, ()):
+        _drop_from_tree(tree, prefix, subtree=True)
+    for path in _STRIPPED_DEEPEST_FIRST:
+        _drop_from_tree(tree, path, subtree=False)
+    meta = new["metadata"]
+    if not tree:
+        meta.pop("managedFields", None)
+        return
+    entry: dict[str, Any] = {
+        "manager": manager,
+        "operation": operation,
+        "apiVersion": api_version,
+        "time": now,
+    }
+    entry["fieldsType"] = FIELDS_TYPE
+    entry["fieldsV1"] = tree
+    if subresource:
+        entry["subresource"] = subresource
+    meta["managedFields"] = [entry]
+    remember_canonical(tree)  # the object's next write reads this tree without walking it
+
+
+def _drop_from_tree(tree: dict[str, Any], path: Path, *, subtree: bool) -> None:
+    """Remove ``path`` from a canonical ``fieldsV1`` tree: with all below it (``subtree``) or as a
+    member only; nodes left without members below them go too, as re-encoding the set would."""
+    trail = [tree]
+    for element in path:
+        child = trail[-1].get(element)
+        if child is None:
+            return
+        trail.append(child)
+    node = trail[-1]
+    if not subtree and node:
+        node.pop(SELF, None)  # still has children: stays, no longer a member itself
+        return
+    for depth in range(len(path), 0, -1):
+        parent = trail[depth - 1]
+        del parent[path[depth - 1]]
+        if depth == 1 or parent:
+            if list(parent) == [SELF]:
+                parent.clear()  # a member whose last child went: a leaf again
+            return
 
 
 def track_update(
@@ -207,6 +286,17 @@ def track_update(
         if not entries:
             entries = _decode_or_empty(_managed_fields_of(old))
     kind = str(new.get("kind") or (old or {}).get("kind") or "")
+    if old is None and not entries:
+        _store_created(
+            new,
+            manager=manager,
+            operation=operation,
+            api_version=api_version,
+            now=now,
+            subresource=subresource,
+            root=schema_for(kind),
+        )
+        return
     entries = _track(
         _without_managed_fields(old) if old is not None else {},
         _without_managed_fields(new),

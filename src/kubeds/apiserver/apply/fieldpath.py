@@ -21,6 +21,9 @@ first, then fields by name, then keys, values and indexes.
 
 :func:`path_string` renders a path the way upstream's ``Path.String()`` does for messages,
 e.g. ``.spec.template.spec.containers[name="kube-proxy"].image``.
+
+:func:`decode_fields_v1` also says whether a tree is canonical (exactly what :func:`to_fields_v1`
+writes), so a tree read from an object can be written back as it is.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from typing import Any
 
 __all__ = [
     "Path",
-    "element_string",
     "decode_fields_v1",
+    "element_string",
     "encode_json",
     "from_fields_v1",
     "has_prefix",
@@ -40,6 +43,7 @@ __all__ = [
     "path_sort_key",
     "path_string",
     "recursive_difference",
+    "sorted_elements",
     "to_fields_v1",
 ]
 
@@ -168,8 +172,8 @@ def _build_tree(paths: Iterable[Path]) -> dict[str, Any]:
     return root
 
 
-def _sorted_elements(elements: list[str]) -> list[str]:
-    """Elements in upstream's order; without ``i:`` elements that is plain string order."""
+def sorted_elements(elements: list[str]) -> list[str]:
+    """``elements`` sorted in place in upstream's order (plain string order without ``i:`` ones)."""
     if len(elements) > 1:
         if any(e.startswith(INDEX) for e in elements):
             elements.sort(key=_element_sort_key)
@@ -179,7 +183,7 @@ def _sorted_elements(elements: list[str]) -> list[str]:
 
 
 def _encode_node(node: dict[str, Any]) -> dict[str, Any]:
-    children = _sorted_elements([k for k in node if k != SELF])
+    children = sorted_elements([k for k in node if k != SELF])
     out: dict[str, Any] = {}
     if SELF in node and children:
         out[SELF] = {}

@@ -36,6 +36,7 @@ from kubeds.apiserver.apply.fieldpath import (
     Path,
     encode_json,
     key_element,
+    sorted_elements,
 )
 from kubeds.apiserver.apply.schema import (
     ANY_STRUCT,
@@ -48,7 +49,15 @@ from kubeds.apiserver.apply.schema import (
     is_atomic,
 )
 
-__all__ = ["Comparison", "compare", "item_element", "merge", "remove_paths", "to_field_set"]
+__all__ = [
+    "Comparison",
+    "added_fields_v1",
+    "compare",
+    "item_element",
+    "merge",
+    "remove_paths",
+    "to_field_set",
+]
 
 
 class _Missing:
@@ -298,6 +307,64 @@ def _removed(lhs: Any, t: Type | None, path: Path, result: Comparison) -> None:
         for pe, lv in _index(t, lhs).items():
             _removed(lv, t.element, (*path, pe), result)
     result.removed.add(path)
+
+
+# --- The fields of a new object, as a tree -----------------------------------------------------------
+
+
+def added_fields_v1(value: dict[str, Any], root: Type) -> dict[str, Any]:
+    """``to_fields_v1(compare({}, value, root).changed())``, built in one walk.
+
+    A create compares against the empty object: everything is added except the value fields,
+    which count as ``{}`` on the left. Walking the object once into a ``fieldsV1`` tree skips the
+    path tuples, the field set and the tree built from it, which is most of a create's
+    managed-fields cost.
+    """
+    return _zero_tree(value, root) or {}
+
+
+def _node(children: dict[str, Any], *, member: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {SELF: {}} if member else {}
+    for element in sorted_elements(list(children)):
+        out[element] = children[element]
+    return out
+
+
+def _added_tree(rhs: Any, t: Type | None) -> dict[str, Any]:
+    """The tree node of a member added with value ``rhs`` (mirrors :func:`_added`)."""
+    children: dict[str, Any] = {}
+    if isinstance(rhs, dict):
+        t = ANY_STRUCT if t is None else t
+        if not rhs or is_atomic(t):
+            return {}
+        value_fields, fields, element = _children(t)
+        for key, rv in rhs.items():
+            ct = fields.get(key) if fields is not None else element
+            if key in value_fields and isinstance(rv, dict):
+                child = _zero_tree(rv, ct)
+                if child is not None:
+                    children[FIELD + key] = child
+            else:
+                children[FIELD + key] = _added_tree(rv, ct)
+    elif isinstance(rhs, list) and rhs and isinstance(t, ListOf) and t.kind != "atomic":
+        for pe, rv in _index(t, rhs).items():
+            children[pe] = _added_tree(rv, t.element)
+    return _node(children, member=True) if children else {}
+
+
+def _zero_tree(rhs: dict[str, Any], t: Type | None) -> dict[str, Any] | None:
+    """The tree node of ``_compare({}, rhs)``: not a member itself unless an atomic value changed."""
+    t = ANY_STRUCT if t is None else t
+    if is_atomic(t) or not rhs:
+        return None if _equal({}, rhs) else {}
+    value_fields, fields, element = _children(t)
+    children: dict[str, Any] = {}
+    for key, rv in rhs.items():
+        ct = fields.get(key) if fields is not None else element
+        child = _zero_tree(rv, ct) if key in value_fields and isinstance(rv, dict) else _added_tree(rv, ct)
+        if child is not None:
+            children[FIELD + key] = child
+    return _node(children, member=False) if children else None
 
 
 # --- Merge -----------------------------------------------------------------------------------------

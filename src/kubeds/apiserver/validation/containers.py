@@ -26,6 +26,11 @@ OVERCOMMIT_FORBIDDEN_PREFIXES = ("hugepages-",)
 HANDLER_TYPES = ("exec", "httpGet", "tcpSocket", "grpc")
 HTTP_SCHEMES = ["HTTP", "HTTPS"]
 NON_INIT_RESTART_POLICY = "may not be set for non-init containers"
+PROBES = (
+    ("livenessProbe", True),
+    ("readinessProbe", False),
+    ("startupProbe", True),
+)  # (name, successThreshold must be 1)
 ENV_VALUE_FROM_SOURCES = ("fieldRef", "resourceFieldRef", "configMapKeyRef", "secretKeyRef")
 
 
@@ -254,9 +259,15 @@ def _validate_common(container: dict[str, Any], volumes: set[str], path: Path) -
                 str(path.child("terminationMessagePolicy")), policy, TERMINATION_MESSAGE_POLICIES
             )
         )
-    errs.extend(_validate_ports(container.get("ports"), path.child("ports")))
-    errs.extend(_validate_env(container.get("env"), path.child("env")))
-    errs.extend(_validate_volume_mounts(container.get("volumeMounts"), volumes, path.child("volumeMounts")))
+    # The list checks find nothing in an absent list: skip them (and building their paths).
+    if _list(container.get("ports")):
+        errs.extend(_validate_ports(container.get("ports"), path.child("ports")))
+    if _list(container.get("env")):
+        errs.extend(_validate_env(container.get("env"), path.child("env")))
+    if _list(container.get("volumeMounts")):
+        errs.extend(
+            _validate_volume_mounts(container.get("volumeMounts"), volumes, path.child("volumeMounts"))
+        )
     pull = _str(container.get("imagePullPolicy"))
     if not pull:
         errs.append(FieldError.required(str(path.child("imagePullPolicy"))))
@@ -281,19 +292,13 @@ def validate_containers(containers: Any, volumes: set[str], path: Path) -> list[
             errs.append(FieldError.duplicate(str(p.child("name")), name))
         else:
             seen.add(name)
-        errs.extend(
-            _validate_probe(
-                container.get("livenessProbe"), p.child("livenessProbe"), success_must_be_one=True
-            )
-        )
-        errs.extend(
-            _validate_probe(
-                container.get("readinessProbe"), p.child("readinessProbe"), success_must_be_one=False
-            )
-        )
-        errs.extend(
-            _validate_probe(container.get("startupProbe"), p.child("startupProbe"), success_must_be_one=True)
-        )
+        for probe, success_must_be_one in PROBES:
+            if isinstance(container.get(probe), dict):
+                errs.extend(
+                    _validate_probe(
+                        container.get(probe), p.child(probe), success_must_be_one=success_must_be_one
+                    )
+                )
         if container.get("restartPolicy") is not None:
             errs.append(FieldError.forbidden(str(p.child("restartPolicy")), NON_INIT_RESTART_POLICY))
     return errs

@@ -171,11 +171,17 @@ def validate_object_meta(
             )
     elif namespace:
         errs.append(FieldError.forbidden(str(path.child("namespace")), NAMESPACE_NOT_ALLOWED))
-    errs.extend(validate_nonnegative(meta.get("generation"), path.child("generation")))
-    errs.extend(validate_labels(meta.get("labels"), path.child("labels")))
-    errs.extend(validate_annotations(meta.get("annotations"), path.child("annotations")))
-    errs.extend(_validate_owner_references(meta.get("ownerReferences"), path.child("ownerReferences")))
-    errs.extend(_validate_finalizers(meta.get("finalizers"), path.child("finalizers")))
+    # Each check below finds nothing in an absent field: skip it (and building its path).
+    if meta.get("generation") is not None:
+        errs.extend(validate_nonnegative(meta.get("generation"), path.child("generation")))
+    if meta.get("labels"):
+        errs.extend(validate_labels(meta.get("labels"), path.child("labels")))
+    if meta.get("annotations"):
+        errs.extend(validate_annotations(meta.get("annotations"), path.child("annotations")))
+    if meta.get("ownerReferences"):
+        errs.extend(_validate_owner_references(meta.get("ownerReferences"), path.child("ownerReferences")))
+    if meta.get("finalizers"):
+        errs.extend(_validate_finalizers(meta.get("finalizers"), path.child("finalizers")))
     return errs
 
 
@@ -196,9 +202,12 @@ def validate_object_meta_update(new: Any, old: Any, *, path: Path | None = None)
     )
     if new.get("uid"):
         errs.extend(validate_immutable(_str(new.get("uid")), _str(old.get("uid")), path.child("uid")))
-    errs.extend(validate_labels(new.get("labels"), path.child("labels")))
-    errs.extend(validate_annotations(new.get("annotations"), path.child("annotations")))
-    errs.extend(_validate_owner_references(new.get("ownerReferences"), path.child("ownerReferences")))
+    if new.get("labels"):
+        errs.extend(validate_labels(new.get("labels"), path.child("labels")))
+    if new.get("annotations"):
+        errs.extend(validate_annotations(new.get("annotations"), path.child("annotations")))
+    if new.get("ownerReferences"):
+        errs.extend(_validate_owner_references(new.get("ownerReferences"), path.child("ownerReferences")))
     return errs
 
 

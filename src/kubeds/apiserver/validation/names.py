@@ -7,11 +7,16 @@ Mirrors ``staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go`` (`
 ``NameIsDNSSubdomain``/``NameIsDNSLabel`` (a generateName prefix may end with ``-``). Each returns a
 list of messages (empty when valid), exactly like the Go functions, so callers wrap them in
 ``FieldError.invalid`` themselves.
+
+The string checks are pure and see the same few strings over and over (label keys, container and
+volume names, namespaces), so their answers are memoised per string (:func:`_memoised`).
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 __all__ = [
     "EMPTY_ERROR",
@@ -67,6 +72,7 @@ RELAXED_ENV_VAR_NAME_MSG = (
     "a valid environment variable name must consist only of printable ASCII characters other than '='"
 )
 PORT_NAME_MAX = 15
+MEMO_SIZE = 8192  # distinct strings remembered per check
 
 _DNS1123_LABEL = re.compile(f"^{DNS1123_LABEL_FMT}$")
 _DNS1123_SUBDOMAIN = re.compile(f"^{DNS1123_SUBDOMAIN_FMT}$")
@@ -76,6 +82,19 @@ _PERCENT = re.compile(f"^{PERCENT_FMT}$")
 _CONFIG_MAP_KEY = re.compile(f"^{CONFIG_MAP_KEY_FMT}$")
 _PORT_NAME_CHARSET = re.compile("^[-a-z0-9]+$")
 _PORT_NAME_ONE_LETTER = re.compile("[a-z]")
+
+
+def _memoised(check: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    """``check`` with its answers remembered per string (a fresh list on every call)."""
+    cached = functools.lru_cache(maxsize=MEMO_SIZE)(lambda value: tuple(check(value)))
+
+    @functools.wraps(check)
+    def memoised(value: str) -> list[str]:
+        if type(value) is not str:
+            return check(value)
+        return list(cached(value))
+
+    return memoised
 
 
 def regex_error(msg: str, fmt: str, *examples: str) -> str:
@@ -94,6 +113,7 @@ def inclusive_range_error(lo: int, hi: int) -> str:
     return f"must be between {lo} and {hi}, inclusive"
 
 
+@_memoised
 def is_dns1123_label(value: str) -> list[str]:
     errs = []
     if len(value) > DNS1123_LABEL_MAX:
@@ -103,6 +123,7 @@ def is_dns1123_label(value: str) -> list[str]:
     return errs
 
 
+@_memoised
 def is_dns1123_subdomain(value: str) -> list[str]:
     errs = []
     if len(value) > DNS1123_SUBDOMAIN_MAX:
@@ -126,6 +147,7 @@ def name_is_dns_label(name: str, prefix: bool = False) -> list[str]:
     return is_dns1123_label(_mask_trailing_dash(name) if prefix else name)
 
 
+@_memoised
 def is_qualified_name(value: str) -> list[str]:
     errs: list[str] = []
     parts = value.split("/")
@@ -154,6 +176,7 @@ def is_qualified_name(value: str) -> list[str]:
     return errs
 
 
+@_memoised
 def is_valid_label_value(value: str) -> list[str]:
     errs = []
     if len(value) > LABEL_VALUE_MAX:
@@ -200,6 +223,7 @@ def _has_chdir_prefix(value: str) -> list[str]:
     return []
 
 
+@_memoised
 def is_config_map_key(value: str) -> list[str]:
     errs = []
     if len(value) > DNS1123_SUBDOMAIN_MAX:
@@ -210,6 +234,7 @@ def is_config_map_key(value: str) -> list[str]:
     return errs
 
 
+@_memoised
 def is_relaxed_env_var_name(value: str) -> list[str]:
     """The ``RelaxedEnvironmentVariableValidation`` rule (on by default since 1.32)."""
     errs = []

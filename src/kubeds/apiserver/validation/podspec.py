@@ -143,28 +143,39 @@ def validate_taint_effect(effect: Any, *, allow_empty: bool, path: Path) -> list
 
 
 def validate_tolerations(tolerations: Any, path: Path) -> list[FieldError]:
+    # Field paths are only built for an error: every pod carries several tolerations.
     errs: list[FieldError] = []
     for i, toleration in enumerate(_list(tolerations)):
-        toleration, p = _dict(toleration), path.index(i)
+        toleration = _dict(toleration)
         key, operator = _str(toleration.get("key")), _str(toleration.get("operator"))
         value, effect = _str(toleration.get("value")), _str(toleration.get("effect"))
-        if key:
-            errs.extend(meta.validate_label_name(key, p.child("key")))
+        if key and names.is_qualified_name(key):
+            errs.extend(meta.validate_label_name(key, path.index(i).child("key")))
         if not key and operator != "Exists":
-            errs.append(FieldError.invalid(str(p.child("operator")), operator, OPERATOR_EXISTS_WITHOUT_KEY))
+            errs.append(
+                FieldError.invalid(
+                    str(path.index(i).child("operator")), operator, OPERATOR_EXISTS_WITHOUT_KEY
+                )
+            )
         if toleration.get("tolerationSeconds") is not None and effect != "NoExecute":
-            errs.append(FieldError.invalid(str(p.child("effect")), effect, EFFECT_FOR_TOLERATION_SECONDS))
+            errs.append(
+                FieldError.invalid(str(path.index(i).child("effect")), effect, EFFECT_FOR_TOLERATION_SECONDS)
+            )
         if operator in ("Equal", ""):
             msgs = names.is_valid_label_value(value)
             if msgs:
-                errs.append(FieldError.invalid(str(p.child("operator")), value, ";".join(msgs)))
+                errs.append(FieldError.invalid(str(path.index(i).child("operator")), value, ";".join(msgs)))
         elif operator == "Exists":
             if value:
-                errs.append(FieldError.invalid(str(p.child("operator")), toleration, VALUE_WITH_EXISTS))
+                errs.append(
+                    FieldError.invalid(str(path.index(i).child("operator")), toleration, VALUE_WITH_EXISTS)
+                )
         else:
-            errs.append(FieldError.not_supported(str(p.child("operator")), operator, TOLERATION_OPERATORS))
-        if effect:
-            errs.extend(validate_taint_effect(effect, allow_empty=True, path=p.child("effect")))
+            errs.append(
+                FieldError.not_supported(str(path.index(i).child("operator")), operator, TOLERATION_OPERATORS)
+            )
+        if effect and effect not in TAINT_EFFECTS:
+            errs.extend(validate_taint_effect(effect, allow_empty=True, path=path.index(i).child("effect")))
     return errs
 
 
@@ -258,14 +269,19 @@ def validate_pod_spec(spec: Any, path: Path) -> list[FieldError]:
         errs.append(FieldError.required(str(path.child("dnsPolicy"))))
     elif dns not in DNS_POLICIES:
         errs.append(FieldError.not_supported(str(path.child("dnsPolicy")), dns, DNS_POLICIES))
-    errs.extend(meta.validate_labels(spec.get("nodeSelector"), path.child("nodeSelector")))
-    errs.extend(_validate_affinity(spec.get("affinity"), path.child("affinity")))
-    errs.extend(
-        _invalid_names(
-            spec.get("serviceAccountName"), path.child("serviceAccountName"), names.name_is_dns_subdomain
+    # Checks of absent fields find nothing: they are skipped (and their paths not built).
+    if spec.get("nodeSelector"):
+        errs.extend(meta.validate_labels(spec.get("nodeSelector"), path.child("nodeSelector")))
+    if spec.get("affinity"):
+        errs.extend(_validate_affinity(spec.get("affinity"), path.child("affinity")))
+    if spec.get("serviceAccountName"):
+        errs.extend(
+            _invalid_names(
+                spec.get("serviceAccountName"), path.child("serviceAccountName"), names.name_is_dns_subdomain
+            )
         )
-    )
-    errs.extend(_invalid_names(spec.get("nodeName"), path.child("nodeName"), names.name_is_dns_subdomain))
+    if spec.get("nodeName"):
+        errs.extend(_invalid_names(spec.get("nodeName"), path.child("nodeName"), names.name_is_dns_subdomain))
     deadline = spec.get("activeDeadlineSeconds")
     if isinstance(deadline, int) and not 1 <= deadline <= MAX_INT32:
         errs.append(
@@ -273,14 +289,18 @@ def validate_pod_spec(spec: Any, path: Path) -> list[FieldError]:
                 str(path.child("activeDeadlineSeconds")), deadline, names.inclusive_range_error(1, MAX_INT32)
             )
         )
-    errs.extend(_invalid_names(spec.get("hostname"), path.child("hostname"), names.is_dns1123_label))
-    errs.extend(_invalid_names(spec.get("subdomain"), path.child("subdomain"), names.is_dns1123_label))
-    errs.extend(validate_tolerations(spec.get("tolerations"), path.child("tolerations")))
-    errs.extend(
-        _invalid_names(
-            spec.get("priorityClassName"), path.child("priorityClassName"), names.name_is_dns_subdomain
+    if spec.get("hostname"):
+        errs.extend(_invalid_names(spec.get("hostname"), path.child("hostname"), names.is_dns1123_label))
+    if spec.get("subdomain"):
+        errs.extend(_invalid_names(spec.get("subdomain"), path.child("subdomain"), names.is_dns1123_label))
+    if spec.get("tolerations"):
+        errs.extend(validate_tolerations(spec.get("tolerations"), path.child("tolerations")))
+    if spec.get("priorityClassName"):
+        errs.extend(
+            _invalid_names(
+                spec.get("priorityClassName"), path.child("priorityClassName"), names.name_is_dns_subdomain
+            )
         )
-    )
     if spec.get("preemptionPolicy") is not None:
         errs.extend(validate_preemption_policy(spec.get("preemptionPolicy"), path.child("preemptionPolicy")))
     return errs
