@@ -49,18 +49,22 @@ class RunningPlane:
 
 
 def start_plane(data_dir: Path, *extra: str) -> RunningPlane:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # stderr goes to a file: a pipe nobody reads fills up and blocks the plane.
+    log = (data_dir / "kubeds.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "kubeds", "up", "--port", "0", "--data-dir", str(data_dir), *extra],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=log,
         text=True,
     )
+    log.close()
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line.startswith("kubeds ready:"):
         proc.kill()
-        _, err = proc.communicate(timeout=10)
-        raise RuntimeError(f"kubeds up did not become ready: {line!r} {err}")
+        proc.communicate(timeout=10)
+        raise RuntimeError(f"kubeds up did not become ready: {line!r} {(data_dir / 'kubeds.log').read_text()}")
     fields = dict(part.split("=", 1) for part in line.split()[2:])
     return RunningPlane(data_dir, Path(fields["kubeconfig"]), fields["server"], proc)
 

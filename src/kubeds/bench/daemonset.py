@@ -31,7 +31,7 @@ import math
 import resource
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,7 @@ from kubeds.client import api as api_mod
 from kubeds.plane import Plane, PlaneConfig
 from kubeds.storage import factory
 
-__all__ = ["DaemonSetBenchResult", "daemonset_body", "run"]
+__all__ = ["BenchTimeout", "DaemonSetBenchResult", "daemonset_body", "run"]
 
 NAMESPACE = "default"
 NAME = "bench-agent"
@@ -54,6 +54,11 @@ UPSTREAM_PODS_PER_S = 100.0
 FLOOR_WRITERS = 64
 FLOOR_VALUE = b"x" * 2048
 QUIET_LOGGERS = ("kubeds",)
+PHASE_TIMEOUT_S = 900.0
+
+
+class BenchTimeout(Exception):
+    """A phase did not finish in time; ``str()`` says where it stood."""
 
 
 @dataclass
@@ -235,6 +240,27 @@ async def _wait_tracker(tracker: PodTracker, done: Callable[[], bool]) -> None:
         await tracker.changed.wait()
 
 
+async def _all_of(*waits: Awaitable[None]) -> None:
+    for w in waits:
+        await w
+
+
+async def _phase(what: str, daemonsets: api_mod.ResourceClient, wait: Awaitable[None]) -> None:
+    """``wait`` within PHASE_TIMEOUT_S, else BenchTimeout with the DaemonSet's status then: on an
+    overloaded machine nodes whose Lease lapses become NotReady and leave the DaemonSet, and the
+    phase can never see all N nodes."""
+    try:
+        await asyncio.wait_for(wait, PHASE_TIMEOUT_S)
+    except TimeoutError:
+        st = (await daemonsets.get(NAME, namespace=NAMESPACE)).get("status") or {}
+        raise BenchTimeout(
+            f"the {what} did not finish within {PHASE_TIMEOUT_S:.0f} s: desiredNumberScheduled "
+            f"{st.get('desiredNumberScheduled')}, numberReady {st.get('numberReady')}, "
+            f"updatedNumberScheduled {st.get('updatedNumberScheduled')}, "
+            f"numberAvailable {st.get('numberAvailable')}"
+        ) from None
+
+
 @contextlib.asynccontextmanager
 async def _plane(root: Path, nodes: int, storage: str) -> AsyncIterator[Plane]:
     plane = Plane(
@@ -303,9 +329,15 @@ async def run(
                     progress(f"rollout: creating the DaemonSet on {nodes} nodes")
                     start = time.perf_counter()
                     await daemonsets.create(daemonset_body(), namespace=NAMESPACE)
-                    await _wait_tracker(tracker, lambda: tracker.available_nodes(IMAGE_V1) == nodes)
-                    await _wait_status(
-                        daemonsets, lambda ds: (ds.get("status") or {}).get("numberReady") == nodes
+                    await _phase(
+                        "rollout",
+                        daemonsets,
+                        _all_of(
+                            _wait_tracker(tracker, lambda: tracker.available_nodes(IMAGE_V1) == nodes),
+                            _wait_status(
+                                daemonsets, lambda ds: (ds.get("status") or {}).get("numberReady") == nodes
+                            ),
+                        ),
                     )
                     rollout_s = time.perf_counter() - start
                     progress(f"rollout: {nodes} pods Ready in {rollout_s:.1f} s; rolling update")
@@ -322,13 +354,6 @@ async def run(
                         patch_type="strategic",
                     )
                     generation = patched["metadata"]["generation"]
-                    await _wait_tracker(
-                        tracker,
-                        lambda: (
-                            tracker.available_nodes(IMAGE_V2) == nodes
-                            and tracker.live_with_other_image(IMAGE_V2) == 0
-                        ),
-                    )
 
                     def updated(ds: dict[str, Any]) -> bool:
                         st = ds.get("status") or {}
@@ -338,7 +363,20 @@ async def run(
                             and st.get("numberAvailable") == nodes
                         )
 
-                    await _wait_status(daemonsets, updated)
+                    await _phase(
+                        "rolling update",
+                        daemonsets,
+                        _all_of(
+                            _wait_tracker(
+                                tracker,
+                                lambda: (
+                                    tracker.available_nodes(IMAGE_V2) == nodes
+                                    and tracker.live_with_other_image(IMAGE_V2) == 0
+                                ),
+                            ),
+                            _wait_status(daemonsets, updated),
+                        ),
+                    )
                     update_s = time.perf_counter() - start
                     progress(f"rolling update done in {update_s:.1f} s")
                 finally:

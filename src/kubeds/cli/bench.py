@@ -92,7 +92,11 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     elif args.scenario == "daemonset":
-        result = asyncio.run(daemonset.run(nodes=args.nodes or DEFAULT_BENCH_NODES, progress=progress))
+        try:
+            result = asyncio.run(daemonset.run(nodes=args.nodes or DEFAULT_BENCH_NODES, progress=progress))
+        except daemonset.BenchTimeout as exc:
+            print(f"\nkubeds bench daemonset: {exc}", file=sys.stderr)
+            return 1
     elif args.scenario == "schedule":
         result = asyncio.run(
             schedule.run(nodes=args.nodes or DEFAULT_BENCH_NODES, repeats=args.repeats, progress=progress)

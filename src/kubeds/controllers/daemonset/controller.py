@@ -52,7 +52,7 @@ from kubeds.controllers.daemonset.history import match
 from kubeds.controllers.daemonset.podcontrol import PodControl, aggregate, sync_nodes
 from kubeds.controllers.daemonset.pods import nodes_to_daemon_pods
 from kubeds.controllers.daemonset.revisions import HistoryResult, cleanup_history, construct_history
-from kubeds.controllers.daemonset.rolling import rolling_update_decisions
+from kubeds.controllers.daemonset.rolling import rolling_update_decisions, surge_wait_seconds
 from kubeds.controllers.daemonset.status import (
     COUNTERS,
     compute_status,
@@ -413,7 +413,11 @@ class DaemonSetController(controller_mod.Controller):
 
     async def _rolling_update(self, ds: Obj, nodes: Sequence[Obj], hash_: str) -> None:
         node_to_pods = await self._node_to_daemon_pods(ds)
-        to_delete, to_create = rolling_update_decisions(ds, nodes, node_to_pods, hash_, now=self.clock.now())
+        now = self.clock.now()
+        to_delete, to_create = rolling_update_decisions(ds, nodes, node_to_pods, hash_, now=now)
+        wait = surge_wait_seconds(ds, node_to_pods, hash_, now=now)
+        if wait is not None:
+            self.enqueue_after(cache.meta_namespace_key(ds), wait)
         await self._sync_nodes(ds, to_delete, to_create, hash_)
 
     # -- status ---------------------------------------------------------------------------------

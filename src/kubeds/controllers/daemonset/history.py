@@ -79,11 +79,24 @@ def compute_hash(template: Mapping[str, Any], collision_count: int | None) -> st
     return "".join(_SAFE_ALPHABET[ord(ch) % len(_SAFE_ALPHABET)] for ch in str(h))
 
 
+def _sorted_keys(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {k: _sorted_keys(obj[k]) for k in sorted(obj)}
+    if isinstance(obj, list):
+        return [_sorted_keys(v) for v in obj]
+    return obj
+
+
 def get_patch(ds: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"spec": {"template": {..., "$patch": "replace"}}}``: the data of the DaemonSet's revision."""
+    """``{"spec": {"template": {..., "$patch": "replace"}}}``: the data of the DaemonSet's revision.
+
+    Keys are sorted at every level, as upstream's ``getPatch`` (a Go map marshalled) writes them:
+    the API serves ``data`` in this order, and ``kubectl rollout undo`` compares those bytes with
+    its own ``getDaemonSetPatch`` of the DaemonSet to print "skipped rollback"."""
     template = copy.deepcopy(dict((ds.get("spec") or {}).get("template") or {}))
     template["$patch"] = "replace"
-    return {"spec": {"template": template}}
+    sorted_patch: dict[str, Any] = _sorted_keys({"spec": {"template": template}})
+    return sorted_patch
 
 
 def match(ds: Mapping[str, Any], history: History) -> bool:

@@ -25,7 +25,7 @@ from typing import Any
 
 from kubeds.controllers.daemonset import constants as c
 from kubeds.controllers.daemonset.placement import Placement
-from kubeds.controllers.daemonset.pods import is_being_deleted, is_pod_available
+from kubeds.controllers.daemonset.pods import is_being_deleted, is_pod_available, is_pod_ready, parse_time
 from kubeds.controllers.daemonset.podtemplate import get_template_generation, is_pod_updated
 from kubeds.models.intstr import IntStrError, scaled_value
 
@@ -37,6 +37,7 @@ __all__ = [
     "is_pod_available",
     "rolling_update_decisions",
     "surge_count",
+    "surge_wait_seconds",
     "unavailable_count",
     "updated_desired_node_counts",
 ]
@@ -278,3 +279,41 @@ def _with_surge(
         old_pods_to_delete.extend(should_not_run_to_delete[:deletable])
     remaining = min(max(max_surge - num_surge, 0), len(candidate_new_nodes))
     return old_pods_to_delete, allowed_new_nodes + candidate_new_nodes[:remaining]
+
+
+# The old pod is deleted once the new one has been available a little while: availability is
+# judged on whole-second timestamps with a strict comparison, so one more second (upstream's
+# updatePod handler adds the same second when it requeues after minReadySeconds).
+SURGE_REQUEUE_SLACK = 1.0
+
+
+def surge_wait_seconds(
+    ds: Mapping[str, Any], node_to_daemon_pods: Mapping[str, Sequence[Pod]], hash_: str, *, now: dt.datetime
+) -> float | None:
+    """Seconds until the first surged pod that is Ready but not yet available will be, or None.
+
+    Not a step of upstream's ``rollingUpdate``: there, the pod handler requeues the DaemonSet
+    ``minReadySeconds + 1`` after a pod turns Ready, and nothing else wakes the sync while an old
+    pod waits for its new neighbour (the status resync looks at the oldest pod of each node only,
+    which is the old, available one). The delaying queue keeps the earliest pending time of a key,
+    so an earlier pending requeue (the old pods turning Ready just before the update started)
+    swallows that one; on a real node later kubelet status updates hide this, on simulated nodes
+    nothing follows and the rollout stalled. The controller requeues after this many seconds.
+    """
+    min_ready = int((ds.get("spec") or {}).get("minReadySeconds") or 0)
+    if min_ready <= 0:
+        return None
+    waits: list[float] = []
+    for pods in node_to_daemon_pods.values():
+        new_pod, old_pod, ok = find_updated_pods_on_node(ds, pods, hash_)
+        if not ok or new_pod is None or old_pod is None or not is_pod_ready(new_pod):
+            continue
+        if is_pod_available(new_pod, min_ready, now):
+            continue
+        since = None
+        for cond in (new_pod.get("status") or {}).get("conditions") or []:
+            if cond.get("type") == "Ready":
+                since = parse_time(cond.get("lastTransitionTime"))
+        remaining = float(min_ready) if since is None else (since - now).total_seconds() + min_ready
+        waits.append(max(remaining, 0.0) + SURGE_REQUEUE_SLACK)
+    return min(waits) if waits else None
