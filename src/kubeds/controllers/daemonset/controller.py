@@ -26,7 +26,11 @@ Here those status-only syncs of one DaemonSet are coalesced to at most one per
 ``status_only_sync_interval_seconds`` (default 0.1 s; 0 restores upstream's behaviour); the key is
 requeued for the end of the interval, and the full sync that follows once the expectations are
 satisfied is never delayed. Likewise the claim of a DaemonSet's pods is reused within and across
-syncs while neither the DaemonSet nor the pod cache changed (upstream re-lists with the same result).
+syncs while neither the DaemonSet nor the pod cache changed (upstream re-lists with the same result),
+and each node's placement answer is remembered per DaemonSet spec and node ``resourceVersion``
+(:class:`~.placement.MemoPlacement`), so a sync re-evaluates affinity and taints only for nodes that
+changed. The status write copies only the object's top level and its status (the cached object is
+read-only and nothing else is written), not the whole DaemonSet.
 
 :meth:`run` starts the informers, the event recorder and the failed-pod backoff GC, then ``workers``
 workers; :meth:`stop` drains them and stops everything the controller started.
@@ -36,7 +40,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +52,7 @@ from kubeds.controllers.daemonset.backoff import FailedPodBackoff
 from kubeds.controllers.daemonset.claims import Rechecker, claim
 from kubeds.controllers.daemonset.decisions import manage_decisions
 from kubeds.controllers.daemonset.history import match
+from kubeds.controllers.daemonset.placement import MemoPlacement, Placement, placement_key
 from kubeds.controllers.daemonset.podcontrol import PodControl, aggregate, sync_nodes
 from kubeds.controllers.daemonset.pods import nodes_to_daemon_pods
 from kubeds.controllers.daemonset.revisions import HistoryResult, cleanup_history, construct_history
@@ -161,6 +165,7 @@ class DaemonSetController(controller_mod.Controller):
             enqueue=self.enqueue,
             enqueue_after=self.enqueue_after,
             placements=handlers_mod.PlacementCache(),
+            own_write=self._is_own_status_write,
         )
         self._register_handlers()
         self._stopped = asyncio.Event()
@@ -168,6 +173,8 @@ class DaemonSetController(controller_mod.Controller):
         self._last_status_only: dict[str, float] = {}
         self._pod_version = 0
         self._pod_views: dict[str, _PodView] = {}
+        self._placements: dict[str, tuple[tuple[str, str, str], MemoPlacement]] = {}
+        self._own_status_rv: dict[str, str] = {}
 
     def _register_handlers(self) -> None:
         h = self.handlers
@@ -233,6 +240,8 @@ class DaemonSetController(controller_mod.Controller):
             self.expectations.delete_expectations(key)
             self._last_status_only.pop(key, None)
             self._pod_views.pop(key, None)
+            self._placements.pop(key, None)
+            self._own_status_rv.pop(key, None)
             return
         selector = (ds.get("spec") or {}).get("selector") or {}
         if not selector.get("matchLabels") and not selector.get("matchExpressions"):
@@ -298,6 +307,11 @@ class DaemonSetController(controller_mod.Controller):
             return await self.daemonsets.get(str(meta.get("name")), namespace=str(meta.get("namespace")))
 
         return Rechecker(ds, fetch)
+
+    def _is_own_status_write(self, ds: Obj) -> bool:
+        """``ds`` is exactly what this controller's last status write of it stored."""
+        rv = (ds.get("metadata") or {}).get("resourceVersion")
+        return bool(rv) and self._own_status_rv.get(cache.meta_namespace_key(ds)) == rv
 
     def _bump_pod_version(self, *objs: Obj) -> None:
         del objs
@@ -368,6 +382,19 @@ class DaemonSetController(controller_mod.Controller):
             pods_client=self.pod_control.pods,
         )
 
+    def _placement(self, ds: Obj) -> Placement:
+        """The DaemonSet's placement, remembering node answers while its spec is unchanged."""
+        memo_key = placement_key(ds)
+        if memo_key is None:
+            return Placement(ds)
+        key = cache.meta_namespace_key(ds)
+        hit = self._placements.get(key)
+        if hit is not None and hit[0] == memo_key:
+            return hit[1]
+        placement = MemoPlacement(ds)
+        self._placements[key] = (memo_key, placement)
+        return placement
+
     # -- manage and rolling update -----------------------------------------------------------------
 
     def _still_wanted(self, ds: Obj) -> bool:
@@ -401,6 +428,7 @@ class DaemonSetController(controller_mod.Controller):
             hash_=hash_,
             now=self.clock.now(),
             backoff_active=lambda k: self.failed_pods_backoff.is_in_backoff_since_update(k, mono),
+            placement=self._placement(ds),
         )
         key = cache.meta_namespace_key(ds)
         for backoff_key in plan.backoff_skipped:
@@ -414,7 +442,9 @@ class DaemonSetController(controller_mod.Controller):
     async def _rolling_update(self, ds: Obj, nodes: Sequence[Obj], hash_: str) -> None:
         node_to_pods = await self._node_to_daemon_pods(ds)
         now = self.clock.now()
-        to_delete, to_create = rolling_update_decisions(ds, nodes, node_to_pods, hash_, now=now)
+        to_delete, to_create = rolling_update_decisions(
+            ds, nodes, node_to_pods, hash_, now=now, placement=self._placement(ds)
+        )
         wait = surge_wait_seconds(ds, node_to_pods, hash_, now=now)
         if wait is not None:
             self.enqueue_after(cache.meta_namespace_key(ds), wait)
@@ -434,6 +464,7 @@ class DaemonSetController(controller_mod.Controller):
             hash_,
             now=self.clock.now(),
             update_observed_generation=update_observed_generation,
+            placement=self._placement(ds),
         )
         if should_store_status(ds, status):
             try:
@@ -452,7 +483,9 @@ class DaemonSetController(controller_mod.Controller):
         self, ds: Obj, status: Mapping[str, Any], *, update_observed_generation: bool
     ) -> None:
         meta = ds.get("metadata") or {}
-        clone: dict[str, Any] = copy.deepcopy(dict(ds))
+        # Only the top level and the status are written: the cached object itself stays untouched.
+        clone: dict[str, Any] = dict(ds)
+        clone["status"] = dict(ds.get("status") or {})
         clone.setdefault("apiVersion", c.API_VERSION)
         clone.setdefault("kind", c.KIND)
         attempt = 0
@@ -463,7 +496,10 @@ class DaemonSetController(controller_mod.Controller):
             for counter in COUNTERS:
                 new_status[counter] = status[counter]
             try:
-                await self.daemonsets.update_status(clone, namespace=str(meta.get("namespace")))
+                stored = await self.daemonsets.update_status(clone, namespace=str(meta.get("namespace")))
+                rv = (stored.get("metadata") or {}).get("resourceVersion")
+                if rv:
+                    self._own_status_rv[cache.meta_namespace_key(ds)] = str(rv)
                 return
             except (errors.ApiError, errors.TransportError):
                 if attempt >= c.STATUS_UPDATE_RETRIES:

@@ -92,6 +92,11 @@ def _hash_label(pod: Pod) -> str | None:
     return None if value is None else str(value)
 
 
+def _settled(pod: Pod) -> bool:
+    """Neither being deleted nor terminal: a pod ``_prune_terminal`` keeps without a word."""
+    return not is_being_deleted(pod) and _phase(pod) not in ("Failed", "Succeeded")
+
+
 def pods_should_be_on_node(
     node: Mapping[str, Any],
     ds: Mapping[str, Any],
@@ -209,22 +214,35 @@ def manage_decisions(
     hash_: str,
     now: dt.datetime,
     backoff_active: Callable[[str], bool],
+    placement: Placement | None = None,
 ) -> ManagePlan:
     """The whole manage pass (upstream ``manage`` before ``syncNodes``), nodes in ``nodes`` order.
 
     ``node_to_daemon_pods`` comes from :func:`kubeds.controllers.daemonset.pods.nodes_to_daemon_pods`
     over the claimed pods. ``syncNodes`` then caps creates and deletes at
-    :data:`~kubeds.controllers.daemonset.constants.BURST_REPLICAS` each.
+    :data:`~kubeds.controllers.daemonset.constants.BURST_REPLICAS` each. ``placement`` may be a
+    remembered :class:`~.placement.MemoPlacement` of this DaemonSet.
     """
-    placement = Placement(ds)
+    placement = placement or Placement(ds)
     plan = ManagePlan()
     for node in nodes:
         name = (node.get("metadata") or {}).get("name") or ""
+        node_pods = node_to_daemon_pods.get(name)
+        if not node_pods:
+            # The common case, decided without building a plan: a node without pods needs one
+            # exactly when the DaemonSet should run there (every branch below agrees).
+            if placement.should_run(node)[0]:
+                plan.nodes_needing_pods.append(str(name))
+            continue
+        if len(node_pods) == 1 and _settled(node_pods[0]) and placement.should_run(node)[1]:
+            # The steady state: one live pod where it may keep running needs nothing, with or
+            # without surge (one pod is never pruned as a duplicate nor as a surged old pod).
+            continue
         plan.extend(
             pods_should_be_on_node(
                 node,
                 ds,
-                node_to_daemon_pods.get(name),
+                node_pods,
                 hash_=hash_,
                 now=now,
                 backoff_active=backoff_active,

@@ -93,7 +93,8 @@ def get_patch(ds: Mapping[str, Any]) -> dict[str, Any]:
     Keys are sorted at every level, as upstream's ``getPatch`` (a Go map marshalled) writes them:
     the API serves ``data`` in this order, and ``kubectl rollout undo`` compares those bytes with
     its own ``getDaemonSetPatch`` of the DaemonSet to print "skipped rollback"."""
-    template = copy.deepcopy(dict((ds.get("spec") or {}).get("template") or {}))
+    # A shallow copy is enough: _sorted_keys rebuilds every mapping and list below it.
+    template = dict((ds.get("spec") or {}).get("template") or {})
     template["$patch"] = "replace"
     sorted_patch: dict[str, Any] = _sorted_keys({"spec": {"template": template}})
     return sorted_patch

@@ -15,7 +15,10 @@ an untolerated ``NoSchedule`` taint stops new pods but keeps running ones; an un
 ``NoExecute`` taint removes them.
 
 :class:`Placement` precomputes the DaemonSet side once, so checking thousands of nodes costs one
-affinity and one taint pass per node.
+affinity and one taint pass per node. :class:`MemoPlacement` also remembers each node's answer by the
+node's ``resourceVersion``, so the controller, which checks every node several times per sync and
+syncs about twice per pod created, only re-evaluates nodes that changed (the answer depends on
+nothing else of the node).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from kubeds.controllers.daemonset.podtemplate import add_or_update_daemon_pod_to
 from kubeds.models.affinity import RequiredNodeAffinity
 from kubeds.models.taints import NO_EXECUTE, NO_SCHEDULE, find_matching_untolerated_taint
 
-__all__ = ["Placement", "new_simulated_pod", "node_should_run_daemon_pod"]
+__all__ = ["MemoPlacement", "Placement", "new_simulated_pod", "node_should_run_daemon_pod", "placement_key"]
 
 _SCHEDULE_EFFECTS = frozenset({NO_SCHEDULE, NO_EXECUTE})
 _EXECUTE_EFFECTS = frozenset({NO_EXECUTE})
@@ -72,6 +75,46 @@ class Placement:
             taints, self._tolerations, effects=_EXECUTE_EFFECTS
         )
         return False, untolerated_no_execute is None
+
+
+class MemoPlacement(Placement):
+    """A :class:`Placement` remembering ``should_run`` per node name and ``resourceVersion``.
+
+    Build one per DaemonSet template (see :func:`placement_key`); a node without a
+    ``resourceVersion`` is never remembered.
+    """
+
+    __slots__ = ("_memo",)
+
+    def __init__(self, ds: Mapping[str, Any]) -> None:
+        super().__init__(ds)
+        self._memo: dict[str, tuple[str, tuple[bool, bool]]] = {}
+
+    def should_run(self, node: Mapping[str, Any]) -> tuple[bool, bool]:
+        meta = node.get("metadata") or {}
+        name = meta.get("name") or ""
+        rv = meta.get("resourceVersion")
+        hit = self._memo.get(name)
+        if hit is not None and rv and hit[0] == rv:
+            return hit[1]
+        result = super().should_run(node)
+        if rv:
+            self._memo[name] = (rv, result)
+        return result
+
+
+def placement_key(ds: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """What a DaemonSet's placement depends on: UID, namespace and spec (by generation, else rv).
+
+    None when the object carries neither (nothing safe to remember it by).
+    """
+    meta = ds.get("metadata") or {}
+    generation = meta.get("generation")
+    rv = meta.get("resourceVersion")
+    if not generation and not rv:
+        return None
+    version = f"g{generation}" if generation else f"rv{rv}"
+    return str(meta.get("uid") or ""), str(meta.get("namespace") or ""), version
 
 
 def node_should_run_daemon_pod(node: Mapping[str, Any], ds: Mapping[str, Any]) -> tuple[bool, bool]:

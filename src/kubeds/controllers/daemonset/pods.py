@@ -120,7 +120,7 @@ def nodes_to_daemon_pods(
     """
     result: dict[str, list[Mapping[str, Any]]] = {}
     for pod in pods:
-        if not include_deleted_terminal and is_pod_terminal(pod) and is_being_deleted(pod):
+        if not include_deleted_terminal and is_being_deleted(pod) and is_pod_terminal(pod):
             continue
         try:
             node_name = get_target_node_name(pod)

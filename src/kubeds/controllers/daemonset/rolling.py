@@ -159,6 +159,7 @@ def rolling_update_decisions(
     hash_: str,
     *,
     now: dt.datetime,
+    placement: Placement | None = None,
 ) -> tuple[list[str], list[str]]:
     """``(old_pods_to_delete, nodes_needing_new_pods)`` for one RollingUpdate pass.
 
@@ -167,8 +168,9 @@ def rolling_update_decisions(
     :class:`RollingUpdateError` for an invalid budget or, while surging, for an old pod on a node
     that no longer exists (as upstream, until pod GC removes it).
     """
-    placement = Placement(ds)
-    mapping: dict[str, list[Pod]] = {k: list(v) for k, v in node_to_daemon_pods.items()}
+    placement = placement or Placement(ds)
+    # Only new (empty) entries are added and no list is modified: a shallow copy keeps the input intact.
+    mapping: dict[str, list[Pod]] = dict(node_to_daemon_pods)
     try:
         max_surge, max_unavailable, desired = updated_desired_node_counts(
             ds, nodes, mapping, placement=placement

@@ -46,9 +46,10 @@ def compute_status(
     *,
     now: dt.datetime,
     update_observed_generation: bool = True,
+    placement: Placement | None = None,
 ) -> dict[str, Any]:
     """The status the controller would store for ``ds`` (a new dict; ``ds`` is untouched)."""
-    placement = Placement(ds)
+    placement = placement or Placement(ds)
     generation = get_template_generation(ds)
     min_ready = int((ds.get("spec") or {}).get("minReadySeconds") or 0)
     counts = dict.fromkeys(COUNTERS, 0)
@@ -64,10 +65,10 @@ def compute_status(
         if not pods:
             continue
         counts["currentNumberScheduled"] += 1
-        pod = sort_pods_oldest_first(pods)[0]
+        pod = pods[0] if len(pods) == 1 else sort_pods_oldest_first(pods)[0]
         if is_pod_ready(pod):
             counts["numberReady"] += 1
-            if is_pod_available(pod, min_ready, now):
+            if not min_ready or is_pod_available(pod, min_ready, now):
                 counts["numberAvailable"] += 1
         if is_pod_updated(pod, hash_, generation):
             counts["updatedNumberScheduled"] += 1
