@@ -7,11 +7,12 @@ import asyncio
 import json
 import sys
 
-from kubeds.bench import api, daemonset, nodes, schedule, storage
+from kubeds.bench import api, daemonset, drain, nodes, schedule, storage
 
 __all__ = ["SCENARIOS", "add_parser", "run"]
 
-SCENARIOS = ("storage", "api", "nodes", "schedule", "daemonset")
+DRAIN_BENCH_NODES = 1000  # issue 6: drain while a 1,000-node DaemonSet runs
+SCENARIOS = ("storage", "api", "nodes", "schedule", "daemonset", "drain")
 DEFAULT_BENCH_NODES = 5000
 
 
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         | nodes.NodesBenchResult
         | schedule.ScheduleBenchResult
         | daemonset.DaemonSetBenchResult
+        | drain.DrainBenchResult
     )
     if args.compare and args.scenario != "storage":
         print("kubeds bench: --compare applies to the storage scenario", file=sys.stderr)
@@ -97,6 +99,15 @@ def run(args: argparse.Namespace) -> int:
         except daemonset.BenchTimeout as exc:
             print(f"\nkubeds bench daemonset: {exc}", file=sys.stderr)
             return 1
+    elif args.scenario == "drain":
+        result = asyncio.run(
+            drain.run(
+                nodes=args.nodes or DRAIN_BENCH_NODES,
+                delete_pods=max(1, int(drain.DELETE_PODS * args.scale)),
+                repeats=args.repeats,
+                progress=progress,
+            )
+        )
     elif args.scenario == "schedule":
         result = asyncio.run(
             schedule.run(nodes=args.nodes or DEFAULT_BENCH_NODES, repeats=args.repeats, progress=progress)

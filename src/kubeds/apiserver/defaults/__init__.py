@@ -3,6 +3,11 @@
 Upstream runs the scheme's defaulters when it decodes a request body (``pkg/apis/*/v1/defaults.go``
 via ``zz_generated.defaults.go``), before admission and validation, on create and update alike, so
 every function here is idempotent and only fills what is absent. Kinds without defaults are a no-op.
+
+Decoding into the typed object also drops what Go's JSON encoding omits: every collection of
+``ObjectMeta`` is ``omitempty`` (``staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/types.go``), so
+an empty ``labels``, ``annotations``, ``ownerReferences`` or ``finalizers`` (what a patch removing
+the last entry leaves, e.g. the garbage collector orphaning a pod) is not stored or returned.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from kubeds.apiserver.defaults import cluster, pod, workloads
 __all__ = ["apply_defaults", "image_pull_policy"]
 
 image_pull_policy = pod.image_pull_policy
+
+#: ObjectMeta collections that are ``omitempty`` upstream: absent when empty.
+OMITEMPTY_META = ("labels", "annotations", "ownerReferences", "finalizers")
 
 _DEFAULTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "Pod": pod.default_pod,
@@ -33,6 +41,11 @@ _DEFAULTERS: dict[str, Callable[[dict[str, Any]], None]] = {
 
 def apply_defaults(kind: str, obj: dict[str, Any]) -> None:
     """Fill ``obj`` (a JSON-shaped object of Kind ``kind``) in place with upstream's v1 defaults."""
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        for key in OMITEMPTY_META:
+            if key in meta and (meta[key] is None or meta[key] == {} or meta[key] == []):
+                del meta[key]
     defaulter = _DEFAULTERS.get(kind)
     if defaulter is not None:
         defaulter(obj)
