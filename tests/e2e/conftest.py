@@ -64,7 +64,9 @@ def start_plane(data_dir: Path, *extra: str) -> RunningPlane:
     if not line.startswith("kubeds ready:"):
         proc.kill()
         proc.communicate(timeout=10)
-        raise RuntimeError(f"kubeds up did not become ready: {line!r} {(data_dir / 'kubeds.log').read_text()}")
+        raise RuntimeError(
+            f"kubeds up did not become ready: {line!r} {(data_dir / 'kubeds.log').read_text()}"
+        )
     fields = dict(part.split("=", 1) for part in line.split()[2:])
     return RunningPlane(data_dir, Path(fields["kubeconfig"]), fields["server"], proc)
 
