@@ -311,12 +311,22 @@ async def _pin_deployment(api: ApiClient, node: str, name: str, replicas: int) -
         ]
         return (
             (d.get("status") or {}).get("readyReplicas") == replicas
-            and len(rs.get("items") or []) == 1
+            # (a Deployment synced before it saw the pinned ReplicaSet may have made an empty one)
+            and sum(1 for r in rs.get("items") or [] if (r.get("spec") or {}).get("replicas")) == 1
             and len(owned) == replicas == len(items)
             and all(_running(p) and p["spec"].get("nodeName") == node for p in items)
         )
 
-    await _poll(f"{replicas} pods of Deployment {name} Running on {node}", adopted, timeout=180)
+    try:
+        await _poll(f"{replicas} pods of Deployment {name} Running on {node}", adopted, timeout=180)
+    except RuntimeError as exc:
+        listed = await pods.list(namespace=NAMESPACE, label_selector=f"app={name}")
+        states: dict[str, int] = {}
+        for p in listed.get("items") or []:
+            key = f"{(p.get('status') or {}).get('phase')}/owned={bool(p['metadata'].get('ownerReferences'))}"
+            states[key] = states.get(key, 0) + 1
+        d = await api.resource("apps/v1", "deployments").get(name, namespace=NAMESPACE)
+        raise RuntimeError(f"{exc}: pods {states}, deployment status {d.get('status')}") from None
 
 
 @contextlib.asynccontextmanager
