@@ -1,4 +1,4 @@
-"""One process, the whole control plane: storage, API server over HTTPS, and (as they land) the
+"""One process, the whole control plane: storage, the API server over HTTPS, the
 controllers, the scheduler and the simulated nodes.
 
 :class:`Plane` owns every long-lived task and stops them in reverse order. ``kubeds up`` runs one
@@ -17,33 +17,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-import fcntl
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
-
-from aiohttp import web
 
 from kubeds import clock as clocks
-from kubeds.apiserver import certs, handler, http
-from kubeds.client import api as api_mod, errors as client_errors, kubeconfig, transport
+from kubeds.apiserver import handler
+from kubeds.client import api as api_mod, errors as client_errors, transport
+from kubeds.components.apiserver import DATA_FORMAT, ApiServerConfig, ApiServerError, ApiServerProcess
 from kubeds.controllers.manager import ControllerManager, ControllerManagerConfig
 from kubeds.nodes import templates as node_templates
 from kubeds.nodes.simulator import NodeSimulator, NodeSimulatorConfig
 from kubeds.scheduler.scheduler import Scheduler, SchedulerConfig
-from kubeds.storage import compaction, factory
-from kubeds.storage.errors import StorageError
 from kubeds.storage.interface import Backend
 
 __all__ = ["DATA_FORMAT", "Plane", "PlaneConfig", "PlaneError"]
 
 log = logging.getLogger(__name__)
-
-DATA_FORMAT = "1"
 
 
 class PlaneError(Exception):
@@ -78,103 +69,63 @@ class PlaneConfig:
 
 
 class Plane:
+    """The API server (:class:`~kubeds.components.apiserver.ApiServerProcess`, holding the data
+    dir's lock whatever the storage) plus the components, in one process."""
+
     def __init__(self, config: PlaneConfig, *, clock: clocks.Clock = clocks.REAL) -> None:
         self.config = config
         self.clock = clock
-        self.backend: Backend | None = None
-        self.api: handler.APIServer | None = None
-        self.runner: web.ServerRunner | None = None
-        self.compactor: compaction.Compactor | None = None
+        self.server = ApiServerProcess(
+            ApiServerConfig(
+                data_dir=config.data_dir,
+                host=config.host,
+                port=config.port,
+                storage=config.storage,
+                etcd_endpoints=config.etcd_endpoints,
+                compaction_interval=config.compaction_interval,
+                compaction_keep=config.compaction_keep,
+                exclusive=True,
+            ),
+            clock=clock,
+        )
         self.clients: list[api_mod.ApiClient] = []
         self.controller_manager: ControllerManager | None = None
         self.scheduler: Scheduler | None = None
         self.simulator: NodeSimulator | None = None
-        self.fresh = False  # the data dir was created by this start
         self._component_tasks: list[asyncio.Task[None]] = []
-        self.port = 0
-        self.kubeconfig_path = config.data_dir / "kubeconfig"
-        self._lock: IO[str] | None = None
+
+    @property
+    def api(self) -> handler.APIServer | None:
+        return self.server.api
+
+    @property
+    def backend(self) -> Backend | None:
+        return self.server.backend
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def kubeconfig_path(self) -> Path:
+        return self.server.kubeconfig_path
 
     @property
     def server_url(self) -> str:
-        host = self.config.host
-        if ":" in host:  # IPv6 literal
-            host = f"[{host}]"
-        return f"https://{host}:{self.port}"
+        return self.server.server_url
 
-    def _check_data_dir(self) -> None:
-        d = self.config.data_dir
-        d.mkdir(parents=True, exist_ok=True)
-        lock = (d / "kubeds.lock").open("a+")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            lock.seek(0)
-            holder = lock.read().strip() or "another process"
-            lock.close()
-            raise PlaneError(
-                f"another kubeds is already running on {d} (pid {holder}); stop it first, "
-                "or pass a different --data-dir"
-            ) from None
-        lock.seek(0)
-        lock.truncate()
-        lock.write(str(os.getpid()))
-        lock.flush()
-        self._lock = lock
-        fmt = d / "FORMAT"
-        if fmt.exists():
-            found = fmt.read_text().strip()
-            if found != DATA_FORMAT:
-                raise PlaneError(
-                    f"{d} was written by a kubeds with data format {found}; this kubeds uses format "
-                    f"{DATA_FORMAT}. Use the matching kubeds, or start fresh with another --data-dir."
-                )
-        else:
-            fmt.write_text(DATA_FORMAT + "\n")
-            self.fresh = True
+    @property
+    def fresh(self) -> bool:
+        """This start created the data dir (so ``--nodes N`` registers the initial nodes)."""
+        return self.server.fresh
 
     async def start(self) -> None:
-        cfg = self.config
-        self._check_data_dir()
         try:
-            pki = certs.ensure_pki(cfg.data_dir, hosts=[cfg.host])
-            try:
-                self.backend = factory.open_backend(
-                    cfg.storage, data_dir=cfg.data_dir, etcd_endpoints=cfg.etcd_endpoints
-                )
-            except ValueError as exc:
-                raise PlaneError(str(exc)) from exc
-            try:
-                await self.backend.start()
-            except StorageError as exc:
-                raise PlaneError(str(exc)) from exc
-            self.api = handler.APIServer(self.backend, clock=self.clock, pki=pki)
-            await self.api.start()
-            try:
-                self.runner, self.port = await http.serve(
-                    self.api, host=cfg.host, port=cfg.port, ssl_context=certs.server_ssl_context(pki)
-                )
-            except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    raise PlaneError(
-                        f"port {cfg.port} on {cfg.host} is already in use: stop what is using it, "
-                        "or pass --port 0 to pick a free port"
-                    ) from exc
-                raise PlaneError(f"cannot listen on {cfg.host}:{cfg.port}: {exc.strerror}") from exc
-            self.api.server_address = f"{cfg.host}:{self.port}"
-            kubeconfig.write_kubeconfig(
-                self.kubeconfig_path,
-                server=self.server_url,
-                ca_pem=pki.ca_pem,
-                token=pki.token,
-                client_cert_pem=pki.admin_cert_pem,
-                client_key_pem=pki.admin_key_pem,
-            )
-            self.compactor = compaction.Compactor(
-                self.backend, interval=cfg.compaction_interval, keep=cfg.compaction_keep, clock=self.clock
-            )
-            self.compactor.start()
-            if cfg.components:
+            await self.server.start()
+        except ApiServerError as exc:
+            raise PlaneError(str(exc)) from exc
+        try:
+            if self.config.components:
                 await self._start_components()
         except BaseException:
             await self.stop()
@@ -302,22 +253,4 @@ class Plane:
 
     async def stop(self) -> None:
         await self._stop_components()
-        if self.compactor is not None:
-            await self.compactor.stop()
-            self.compactor = None
-        if self.api is not None:
-            await self.api.close()
-            self.api = None
-        # Closing storage ends every watch stream, so the HTTP server's shutdown does not wait
-        # for long-lived watch requests (kubectl get -w, informers) to time out.
-        if self.backend is not None:
-            await self.backend.close()
-            self.backend = None
-        if self.runner is not None:
-            await self.runner.cleanup()
-            self.runner = None
-        if self._lock is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(self._lock, fcntl.LOCK_UN)
-            self._lock.close()
-            self._lock = None
+        await self.server.stop()

@@ -30,14 +30,17 @@ from typing import IO
 
 from aiohttp import web
 
-from kubeds import clock as clocks, plane
+from kubeds import clock as clocks
 from kubeds.apiserver import certs, handler, http
 from kubeds.client import kubeconfig
 from kubeds.storage import compaction, factory
 from kubeds.storage.errors import StorageError
 from kubeds.storage.interface import Backend
 
-__all__ = ["ApiServerConfig", "ApiServerError", "ApiServerProcess"]
+__all__ = ["DATA_FORMAT", "ApiServerConfig", "ApiServerError", "ApiServerProcess"]
+
+#: The data-dir format version (DIR/FORMAT); a data dir of another version refuses to start.
+DATA_FORMAT = "1"
 
 LOCK_FILE = "kubeds.lock"
 PKI_LOCK_FILE = "pki.lock"
@@ -51,7 +54,9 @@ MSG_FORMAT = (
     "{dir} was written by a kubeds with data format {found}; this kubeds uses format {wanted}. "
     "Use the matching kubeds, or start fresh with another --data-dir."
 )
-MSG_PORT_IN_USE = "port {port} on {host} is already in use: stop what is using it, or pass --port 0"
+MSG_PORT_IN_USE = (
+    "port {port} on {host} is already in use: stop what is using it, or pass --port 0 to pick a free port"
+)
 MSG_LISTEN = "cannot listen on {host}:{port}: {reason}"
 
 
@@ -69,6 +74,12 @@ class ApiServerConfig:
     kubeconfig_path: Path | None = None  # default DIR/kubeconfig
     compaction_interval: float = 300.0
     compaction_keep: int = 1000
+    # Hold DIR/kubeds.lock; None means "unless the storage is etcd" (SQLite is single-instance,
+    # several API servers may share one etcd and one data dir). ``kubeds up`` always holds it.
+    exclusive: bool | None = None
+
+    def holds_lock(self) -> bool:
+        return self.exclusive if self.exclusive is not None else self.storage != "etcd"
 
 
 class ApiServerProcess:
@@ -84,6 +95,7 @@ class ApiServerProcess:
         self.port = 0
         self.kubeconfig_path = config.kubeconfig_path or config.data_dir / KUBECONFIG_FILE
         self._lock: IO[str] | None = None
+        self.fresh = False  # this start created the data dir's FORMAT file
 
     @property
     def server_url(self) -> str:
@@ -111,10 +123,11 @@ class ApiServerProcess:
         fmt = d / FORMAT_FILE
         if fmt.exists():
             found = fmt.read_text().strip()
-            if found != plane.DATA_FORMAT:
-                raise ApiServerError(MSG_FORMAT.format(dir=d, found=found, wanted=plane.DATA_FORMAT))
+            if found != DATA_FORMAT:
+                raise ApiServerError(MSG_FORMAT.format(dir=d, found=found, wanted=DATA_FORMAT))
         else:
-            fmt.write_text(plane.DATA_FORMAT + "\n")
+            fmt.write_text(DATA_FORMAT + "\n")
+            self.fresh = True
 
     def _ensure_pki(self) -> certs.Pki:
         with (self.config.data_dir / PKI_LOCK_FILE).open("a+") as lock:
@@ -128,7 +141,7 @@ class ApiServerProcess:
         cfg = self.config
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         try:
-            if cfg.storage != "etcd":
+            if cfg.holds_lock():
                 self._lock_data_dir()
             pki = self._ensure_pki()
             try:
