@@ -30,6 +30,7 @@ from typing import Any
 
 from kubeds import clock as clock_mod
 from kubeds.client import api as api_mod, errors
+from kubeds.controllers import runnable
 from kubeds.controllers.nodelifecycle import taints as node_taints
 from kubeds.controllers.nodelifecycle.worker import every
 from kubeds.machinery import cache, informer as informer_mod
@@ -112,8 +113,10 @@ def _is_node_ready(node: Mapping[str, Any]) -> bool:
     return ready is not None and ready.get("status") == "True"
 
 
-class PodGCController:
+class PodGCController(runnable.Runnable):
     """Force-deletes orphaned, unscheduled-terminating and surplus terminated pods."""
+
+    task_name = "pod-garbage-collector"
 
     def __init__(
         self,
@@ -132,23 +135,6 @@ class PodGCController:
         self.nodes = self._factory.informer("v1", "nodes")
         self.pods = self._factory.informer("v1", "pods")
         self.quarantine: dict[str, float] = {}
-        self._inner: asyncio.Task[None] | None = None
-
-    async def run(self) -> None:
-        """Run until :meth:`stop` (then return) or cancellation (then raise)."""
-        self._inner = asyncio.get_running_loop().create_task(self._run(), name="pod-garbage-collector")
-        try:
-            await self._inner
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise
-
-    async def stop(self) -> None:
-        if self._inner is not None:
-            self._inner.cancel()
-            await asyncio.gather(self._inner, return_exceptions=True)
-            self._inner = None
 
     async def _run(self) -> None:
         log.info("starting pod garbage collector")

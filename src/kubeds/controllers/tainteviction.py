@@ -37,6 +37,7 @@ from typing import Any
 
 from kubeds import clock as clock_mod
 from kubeds.client import api as api_mod, errors
+from kubeds.controllers import runnable
 from kubeds.controllers.nodelifecycle.worker import QueueWorker
 from kubeds.machinery import cache, events, informer as informer_mod
 from kubeds.models import taints as taint_model
@@ -162,8 +163,10 @@ class TimedWorkerQueue:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-class TaintEvictionController:
+class TaintEvictionController(runnable.Runnable):
     """Deletes pods that do not tolerate their node's NoExecute taints, at once or after tolerationSeconds."""
+
+    task_name = "taint-eviction-controller"
 
     def __init__(
         self,
@@ -195,7 +198,6 @@ class TaintEvictionController:
         self.pod_worker = QueueWorker(
             self.handle_pod_update, name="noexec_taint_pod", kind="Pod", workers=config.workers, clock=clock
         )
-        self._inner: asyncio.Task[None] | None = None
         self.nodes.add_event_handler(
             on_add=lambda node: self.node_updated(None, node),
             on_update=self.node_updated,
@@ -208,22 +210,6 @@ class TaintEvictionController:
         )
 
     # -- running --------------------------------------------------------------------------------
-
-    async def run(self) -> None:
-        """Run until :meth:`stop` (then return) or cancellation (then raise)."""
-        self._inner = asyncio.get_running_loop().create_task(self._run(), name="taint-eviction-controller")
-        try:
-            await self._inner
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise
-
-    async def stop(self) -> None:
-        if self._inner is not None:
-            self._inner.cancel()
-            await asyncio.gather(self._inner, return_exceptions=True)
-            self._inner = None
 
     async def _run(self) -> None:
         log.info("starting taint eviction controller")

@@ -34,6 +34,7 @@ from typing import Any
 
 from kubeds import clock as clock_mod
 from kubeds.client import api as api_mod, errors
+from kubeds.controllers import runnable
 from kubeds.controllers.nodelifecycle import health as health_mod, taints as node_taints, writes, zones
 from kubeds.controllers.nodelifecycle.worker import QueueWorker, every
 from kubeds.machinery import cache, events, informer as informer_mod
@@ -95,8 +96,10 @@ def _status(cond: Mapping[str, Any] | None) -> str:
     return str((cond or {}).get("status") or "")
 
 
-class NodeLifecycleController:
+class NodeLifecycleController(runnable.Runnable):
     """Watches Nodes, Leases and Pods; keeps node conditions honest and the lifecycle taints current."""
+
+    task_name = "node-lifecycle-controller"
 
     def __init__(
         self,
@@ -133,7 +136,6 @@ class NodeLifecycleController:
         self.zone_states: dict[str, str] = {}
         self.zone_tainters: dict[str, zones.RateLimitedTimedQueue] = {}
         self._nodes_to_retry: set[str] = set()
-        self._inner: asyncio.Task[None] | None = None
         self.nodes.add_event_handler(
             on_add=lambda node: self.node_worker.enqueue(_name(node)),
             on_update=lambda old, new: self.node_worker.enqueue(_name(new)),
@@ -144,22 +146,6 @@ class NodeLifecycleController:
         )
 
     # -- running --------------------------------------------------------------------------------
-
-    async def run(self) -> None:
-        """Run until :meth:`stop` (then return) or cancellation (then raise)."""
-        self._inner = asyncio.get_running_loop().create_task(self._run(), name="node-lifecycle-controller")
-        try:
-            await self._inner
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise
-
-    async def stop(self) -> None:
-        if self._inner is not None:
-            self._inner.cancel()
-            await asyncio.gather(self._inner, return_exceptions=True)
-            self._inner = None
 
     async def _run(self) -> None:
         log.info("starting node lifecycle controller")
