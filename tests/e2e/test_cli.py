@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -120,3 +121,16 @@ def test_status_summarises_the_plane(plane: RunningPlane) -> None:
 def test_parser_builds_without_side_effects() -> None:
     parser = build_parser()
     assert parser.prog == "kubeds"
+
+
+def test_bench_daemonset_on_etcd_reports_both_runs_and_ratios() -> None:
+    """A 3-node run on sqlite and on a throwaway etcd (the real binary), in one invocation."""
+    res = kubeds("bench", "daemonset", "--storage", "etcd", "--nodes", "3")
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert "daemonset benchmark, sqlite beside etcd: 3 nodes each" in out
+    assert "in-process plane (sqlite storage" in out and "in-process plane (etcd storage" in out
+    assert "... etcd: starting a throwaway local etcd" in res.stderr
+    total = next(line for line in out.splitlines() if line.startswith("  total (rollout + rolling update)"))
+    assert re.search(r" \d+\.\d\dx   <= 3x: (meets target|MISSES TARGET)$", total), total
+    assert out.splitlines()[-1].startswith("  etcd within 3x of sqlite (total): ")

@@ -11,11 +11,13 @@ What the issue ("The DaemonSet controller") asks to measure, in one run:
 3. **peak RSS** of the process (``ru_maxrss``): everything runs in it;
 4. **storage floor**: the number of storage writes both phases made (the backend's revision
    counter, so leases, events and status writes count too) replayed on a fresh backend of the same
-   kind by 64 concurrent writers with 2 KiB values; phase time / floor time says how far the whole
-   stack is from the store's own speed for the same writes.
+   kind by 64 concurrent writers with 2 KiB values (on etcd: the same etcd, under a key prefix of
+   its own); phase time / floor time says how far the whole stack is from the store's own speed
+   for the same writes.
 
 The plane runs **in process** (:class:`kubeds.plane.Plane`, ``--node-profile fast``, the chosen
-storage): API server, controller manager, scheduler and node simulator in one event loop, as
+storage; for etcd, the endpoints given: :mod:`kubeds.bench.daemonset_etcd` runs sqlite and etcd
+side by side): API server, controller manager, scheduler and node simulator in one event loop, as
 ``kubeds up`` runs them; the benchmark talks to it through the in-process transport (the whole
 handler pipeline, no sockets). Targets at N = 5,000: rollout within 10 s, rolling update within
 20 s without exceeding the budget, RSS under 1.5 GB. Upstream's 5,000-node scale test creates
@@ -31,6 +33,7 @@ import math
 import resource
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,6 +42,7 @@ from typing import Any
 from kubeds.client import api as api_mod
 from kubeds.plane import Plane, PlaneConfig
 from kubeds.storage import factory
+from kubeds.storage.interface import Backend
 
 __all__ = ["BenchTimeout", "DaemonSetBenchResult", "daemonset_body", "run"]
 
@@ -55,6 +59,7 @@ FLOOR_WRITERS = 64
 FLOOR_VALUE = b"x" * 2048
 QUIET_LOGGERS = ("kubeds",)
 PHASE_TIMEOUT_S = 900.0
+FLOOR_ETCD_PREFIX = "/kubeds-bench-floor"
 
 
 class BenchTimeout(Exception):
@@ -262,12 +267,13 @@ async def _phase(what: str, daemonsets: api_mod.ResourceClient, wait: Awaitable[
 
 
 @contextlib.asynccontextmanager
-async def _plane(root: Path, nodes: int, storage: str) -> AsyncIterator[Plane]:
+async def _plane(root: Path, nodes: int, storage: str, etcd_endpoints: list[str]) -> AsyncIterator[Plane]:
     plane = Plane(
         PlaneConfig(
             data_dir=root / "plane",
             port=0,
             storage=storage,
+            etcd_endpoints=etcd_endpoints,
             nodes=nodes,
             node_profile="fast",
             ready_timeout=max(300.0, nodes * 0.2),
@@ -280,9 +286,18 @@ async def _plane(root: Path, nodes: int, storage: str) -> AsyncIterator[Plane]:
         await plane.stop()
 
 
-async def _floor(root: Path, storage: str, writes: int) -> float:
-    backend = factory.open_backend(storage, data_dir=root / "floor")
+def _floor_backend(root: Path, storage: str, etcd_endpoints: list[str]) -> Backend:
+    if storage == "etcd":
+        from kubeds.storage.etcd import EtcdBackend  # gRPC only when etcd is benchmarked
+
+        # The plane's keys stay where they are; the floor writes under a prefix of its own.
+        return EtcdBackend(etcd_endpoints, prefix=f"{FLOOR_ETCD_PREFIX}/{uuid.uuid4().hex}")
     (root / "floor").mkdir(parents=True, exist_ok=True)
+    return factory.open_backend(storage, data_dir=root / "floor")
+
+
+async def _floor(root: Path, storage: str, writes: int, etcd_endpoints: list[str]) -> float:
+    backend = _floor_backend(root, storage, etcd_endpoints)
     await backend.start()
     try:
         keys = iter(range(writes))
@@ -299,10 +314,17 @@ async def _floor(root: Path, storage: str, writes: int) -> float:
 
 
 async def run(
-    *, nodes: int = 1000, storage: str = "sqlite", progress: Callable[[str], None] = lambda _: None
+    *,
+    nodes: int = 1000,
+    storage: str = "sqlite",
+    etcd_endpoints: list[str] | None = None,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> DaemonSetBenchResult:
+    """One run on a fresh plane; ``storage="etcd"`` needs ``etcd_endpoints`` of an empty etcd (the
+    plane stores its objects unprefixed there; see :mod:`kubeds.bench.daemonset_etcd`)."""
     if nodes < 1:
         raise ValueError("nodes must be positive")
+    endpoints = list(etcd_endpoints or [])
     budget = math.ceil(nodes * 0.10)
     saved = [(logging.getLogger(n), logging.getLogger(n).level) for n in QUIET_LOGGERS]
     for logger, _ in saved:
@@ -310,7 +332,7 @@ async def run(
     try:
         with tempfile.TemporaryDirectory(prefix="kubeds-bench-ds-") as tmp:
             root = Path(tmp)
-            async with _plane(root, nodes, storage) as plane:
+            async with _plane(root, nodes, storage, endpoints) as plane:
                 assert plane.backend is not None
                 start = time.perf_counter()
                 names = await plane.create_initial_nodes(progress)
@@ -385,7 +407,7 @@ async def run(
                         await follower
                 writes = await plane.backend.current_revision() - rev0
             progress(f"storage floor: {writes} writes on a bare {storage} backend")
-            floor_s = await _floor(root, storage, writes)
+            floor_s = await _floor(root, storage, writes, endpoints)
     finally:
         for logger, level in saved:
             logger.setLevel(level)
