@@ -117,6 +117,7 @@ def _without_rv(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 _META_OPEN = b'"metadata":{'
+_RV_FIELD = b'"resourceVersion"'
 _NAME_RANDOM = random.Random()  # seeded from the OS, and again in a forked child
 os.register_at_fork(after_in_child=_NAME_RANDOM.seed)
 
@@ -152,6 +153,19 @@ class Store:
         out = _without_rv(obj)
         out["metadata"]["resourceVersion"] = str(kv.mod_revision)
         return out
+
+    @staticmethod
+    def object_bytes(value: bytes, revision: int) -> bytes | None:
+        """The JSON of a stored ``value`` served at ``revision`` (a watch event's object), by splicing
+        ``metadata.resourceVersion`` into the stored bytes; None when they cannot be spliced safely
+        (another key order, or a ``"resourceVersion"`` already somewhere in the value): decode then.
+        """
+        i = value.find(_META_OPEN)
+        if i < 0 or value.count(b"{", 0, i) != 1 or _RV_FIELD in value:
+            return None
+        j = i + len(_META_OPEN)
+        sep = b"" if value[j : j + 1] == b"}" else b","
+        return value[:j] + b'"resourceVersion":"' + str(revision).encode() + b'"' + sep + value[j:]
 
     @staticmethod
     def list_item_bytes(kv: KeyValue) -> bytes:
@@ -461,7 +475,9 @@ class Store:
                     raise errors.from_storage(
                         exc, group=resource.group, resource=resource.plural, name=name
                     ) from None
-                return self.decode(out), True
+                # The last state, at the deletion's revision: what a decode of ``out`` would give.
+                _meta(obj)["resourceVersion"] = str(out.mod_revision)
+                return obj, True
             if pending == obj or ctx.dry_run:
                 return pending, False
             try:
@@ -474,7 +490,7 @@ class Store:
                 raise errors.from_storage(
                     exc, group=resource.group, resource=resource.plural, name=name
                 ) from None
-            return self.decode(written), False
+            return self.written(pending, written), False
         raise errors.conflict(resource.group, resource.plural, name)
 
     @staticmethod

@@ -20,7 +20,9 @@ Mirrors ``k8s.io/apiserver/pkg/storage/cacher/cache_watcher.go`` and ``handlers/
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -28,16 +30,29 @@ import orjson
 
 from kubeds.apiserver import errors
 from kubeds.apiserver.listing import Filter, ListPage, list_objects
+from kubeds.apiserver.registry import Strategy
 from kubeds.apiserver.resources import Resource, storage_prefix
 from kubeds.apiserver.store import Store
 from kubeds.clock import Clock
 from kubeds.storage import errors as serr
 from kubeds.storage.interface import Event, EventType, WatchStream
 
-__all__ = ["BOOKMARK_INTERVAL", "DEFAULT_TIMEOUT", "TableRenderer", "open_watch"]
+__all__ = [
+    "BOOKMARK_INTERVAL",
+    "DEFAULT_TIMEOUT",
+    "SharedEvents",
+    "TableRenderer",
+    "open_watch",
+    "shared_events",
+]
 
 BOOKMARK_INTERVAL = 5.0
 DEFAULT_TIMEOUT = 1800.0
+#: Event lines (bytes, invisible to the cyclic GC) remembered for watchers that have not sent them yet.
+SHARED_LINES = 2048
+#: Decoded stored values (for selectors) remembered likewise: few, as every decoded object is work for
+#: the cyclic GC; the watchers of a store take each committed batch in turn, so a batch's worth is enough.
+SHARED_VIEWS = 256
 
 # (objects, include_headers) -> Table object
 TableRenderer = Callable[[list[dict[str, Any]], bool], dict[str, Any]]
@@ -48,8 +63,11 @@ def _line(event_type: str, obj: dict[str, Any]) -> bytes:
 
 
 class _Encoder:
-    def __init__(self, table: TableRenderer | None) -> None:
+    """One watcher's encoding: shared lines for JSON, a per-watcher Table (headers sent once)."""
+
+    def __init__(self, table: TableRenderer | None, shared: SharedEvents) -> None:
         self._table = table
+        self._shared = shared
         self._headers_sent = False
 
     def event(self, event_type: str, obj: dict[str, Any]) -> bytes:
@@ -59,28 +77,126 @@ class _Encoder:
         self._headers_sent = True
         return _line(event_type, rendered)
 
+    def stored(self, event_type: str, value: bytes, revision: int) -> bytes:
+        """The line for a stored version served at ``revision``."""
+        if self._table is None:
+            return self._shared.line(event_type, value, revision)
+        return self.event(event_type, _decode(value, revision))
 
-def _convert(event: Event, store: Store, flt: Filter) -> tuple[str, dict[str, Any]] | None:
-    cur = store.decode(event.kv)
+
+def _decode(value: bytes, revision: int) -> dict[str, Any]:
+    """A private decode of ``value`` with ``metadata.resourceVersion`` = ``revision``."""
+    obj: dict[str, Any] = orjson.loads(value)
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        meta = obj["metadata"] = {}
+    meta["resourceVersion"] = str(revision)
+    return obj
+
+
+class SharedEvents:
+    """What every watcher of one store would compute alike for an event, computed once.
+
+    The broadcaster hands the same :class:`~kubeds.storage.interface.Event` (and value bytes) to
+    every watcher, so the selector view of a stored value (its decode and the kind's field set) and
+    the JSON line of an event are memoised here, keyed by the identity of the value bytes (the entry
+    holds them, so an identity is never reused while it is remembered). Decoded objects are only
+    read (selector matching); lines are immutable bytes. Upstream's watch cache likewise decodes
+    each event once and serialises each object once per encoding for all its watchers
+    (``cacher.go`` ``cachingObject``). Bounded LRUs: a watcher lagging further behind decodes again.
+    """
+
+    def __init__(self, *, lines: int = SHARED_LINES, views: int = SHARED_VIEWS) -> None:
+        self.max_lines = lines
+        self.max_views = views
+        self._views: collections.OrderedDict[int, _View] = collections.OrderedDict()
+        self._lines: collections.OrderedDict[tuple[int, str, int], tuple[bytes, bytes]] = (
+            collections.OrderedDict()
+        )
+
+    def matches(self, flt: Filter, value: bytes) -> bool:
+        """``flt.matches`` on the stored ``value``, decoding it (and its field set) once."""
+        if flt.everything:
+            return True
+        view = self._view(value)
+        if not flt.labels.empty and not flt.labels.matches(
+            (view.obj.get("metadata") or {}).get("labels") or {}
+        ):
+            return False
+        if flt.fields.empty:
+            return True
+        if view.strategy is not flt.strategy:
+            view.fields = flt.strategy.field_set(view.obj)
+            view.strategy = flt.strategy
+        return flt.fields.matches(view.fields)
+
+    def line(self, event_type: str, value: bytes, revision: int) -> bytes:
+        key = (id(value), event_type, revision)
+        hit = self._lines.get(key)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        body = Store.object_bytes(value, revision)
+        if body is None:
+            data = _line(event_type, _decode(value, revision))
+        else:
+            data = b'{"type":"' + event_type.encode() + b'","object":' + body + b"}\n"
+        self._lines[key] = (value, data)
+        if len(self._lines) > self.max_lines:
+            self._lines.popitem(last=False)
+        return data
+
+    def _view(self, value: bytes) -> _View:
+        key = id(value)
+        view = self._views.get(key)
+        if view is not None and view.value is value:
+            return view
+        view = _View(value, orjson.loads(value))
+        self._views[key] = view
+        if len(self._views) > self.max_views:
+            self._views.popitem(last=False)
+        return view
+
+
+class _View:
+    __slots__ = ("fields", "obj", "strategy", "value")
+
+    def __init__(self, value: bytes, obj: dict[str, Any]) -> None:
+        self.value = value
+        self.obj = obj
+        self.strategy: Strategy | None = None
+        self.fields: dict[str, str] = {}
+
+
+_SHARED: weakref.WeakKeyDictionary[Store, SharedEvents] = weakref.WeakKeyDictionary()
+
+
+def shared_events(store: Store) -> SharedEvents:
+    """The :class:`SharedEvents` of ``store`` (one per store, made on first use)."""
+    shared = _SHARED.get(store)
+    if shared is None:
+        shared = _SHARED[store] = SharedEvents()
+    return shared
+
+
+def _convert(event: Event, shared: SharedEvents, flt: Filter, encoder: _Encoder) -> bytes | None:
+    """Upstream ``convertToWatchEvent``: the line this watcher gets for ``event``, if any."""
+    cur = event.kv
     if event.type is EventType.CREATE:
-        return ("ADDED", cur) if flt.matches(cur) else None
+        return encoder.stored("ADDED", cur.value, event.revision) if shared.matches(flt, cur.value) else None
+    prev = event.prev
     if event.type is EventType.DELETE:
-        last = store.decode(event.prev) if event.prev is not None else cur
-        if flt.matches(last) or flt.matches(cur):
-            cur_meta = cur.setdefault("metadata", {})
-            cur_meta["resourceVersion"] = str(event.revision)
-            return "DELETED", cur
+        last = prev.value if prev is not None else cur.value
+        if shared.matches(flt, last) or (last is not cur.value and shared.matches(flt, cur.value)):
+            return encoder.stored("DELETED", cur.value, event.revision)
         return None
-    prev = store.decode(event.prev) if event.prev is not None else None
-    cur_ok = flt.matches(cur)
-    prev_ok = prev is not None and flt.matches(prev)
+    cur_ok = shared.matches(flt, cur.value)
+    prev_ok = prev is not None and shared.matches(flt, prev.value)
     if cur_ok and prev_ok:
-        return "MODIFIED", cur
+        return encoder.stored("MODIFIED", cur.value, event.revision)
     if cur_ok:
-        return "ADDED", cur
+        return encoder.stored("ADDED", cur.value, event.revision)
     if prev_ok and prev is not None:
-        prev.setdefault("metadata", {})["resourceVersion"] = str(event.revision)
-        return "DELETED", prev
+        return encoder.stored("DELETED", prev.value, event.revision)
     return None
 
 
@@ -98,7 +214,8 @@ async def open_watch(
     bookmark_interval: float = BOOKMARK_INTERVAL,
 ) -> AsyncIterator[bytes]:
     """Set up the storage watch now (so no change is missed) and return the event stream."""
-    encoder = _Encoder(table)
+    shared = shared_events(store)
+    encoder = _Encoder(table, shared)
     prefix = storage_prefix(resource, namespace or None)
     initial: list[dict[str, Any]] = []
     if resource_version in ("", "0"):
@@ -119,7 +236,7 @@ async def open_watch(
     timeout = DEFAULT_TIMEOUT if timeout_seconds is None else float(timeout_seconds)
     return _run(
         stream,
-        store=store,
+        shared=shared,
         resource=resource,
         flt=flt,
         encoder=encoder,
@@ -138,7 +255,7 @@ async def _single(chunk: bytes) -> AsyncIterator[bytes]:
 async def _run(
     stream: WatchStream,
     *,
-    store: Store,
+    shared: SharedEvents,
     resource: Resource,
     flt: Filter,
     encoder: _Encoder,
@@ -192,9 +309,9 @@ async def _run(
                 next_batch = None
             for event in batch:
                 last_rv = max(last_rv, event.revision)
-                converted = _convert(event, store, flt)
-                if converted is not None:
-                    yield encoder.event(*converted)
+                line = _convert(event, shared, flt, encoder)
+                if line is not None:
+                    yield line
     finally:
         for fut in (next_batch, sleeper):
             if fut is not None and not fut.done():

@@ -1,0 +1,169 @@
+"""Watch fan-out shares work between watchers: one decode per stored value, one line per event.
+
+The events each watcher receives must be exactly what a private decode gave before (the shapes of
+upstream ``cacher/cache_watcher.go`` ``convertToWatchEvent``), with ``metadata.resourceVersion`` the
+event's revision; the sharing itself is checked by counting decodes and by line identity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import pytest
+from conftest import Client, pod
+
+from kubeds.apiserver import watch
+from kubeds.apiserver.handler import APIServer
+from kubeds.apiserver.listing import build_filter
+from kubeds.apiserver.resources import lookup
+from kubeds.apiserver.store import Store
+
+PODS = "/api/v1/namespaces/default/pods"
+MERGE = "application/merge-patch+json"
+
+
+async def _open(client: Client, **query: str) -> AsyncIterator[bytes]:
+    resp = await client.get(PODS, query={"watch": "true", **query})
+    stream: AsyncIterator[bytes] | None = resp.raw.stream
+    assert resp.status == 200 and stream is not None
+    return stream
+
+
+async def _line(stream: AsyncIterator[bytes]) -> bytes:
+    return await asyncio.wait_for(stream.__anext__(), timeout=2)
+
+
+def _event(line: bytes) -> tuple[str, dict[str, Any]]:
+    event = json.loads(line)
+    return event["type"], event["object"]
+
+
+async def _close(*streams: AsyncIterator[bytes]) -> None:
+    for s in streams:
+        await s.aclose()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("value", "revision", "expected"),
+    [
+        (
+            b'{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{}}',
+            7,
+            b'{"apiVersion":"v1","kind":"Pod","metadata":{"resourceVersion":"7","name":"a"},"spec":{}}',
+        ),
+        (
+            b'{"apiVersion":"v1","kind":"Pod","metadata":{},"spec":{}}',
+            12,
+            b'{"apiVersion":"v1","kind":"Pod","metadata":{"resourceVersion":"12"},"spec":{}}',
+        ),
+        # metadata not the first nested object: not spliced
+        (b'{"spec":{"x":1},"metadata":{"name":"a"}}', 3, None),
+        # a resourceVersion already present (an Event's involvedObject): not spliced
+        (b'{"kind":"Event","metadata":{"name":"e"},"involvedObject":{"resourceVersion":"5"}}', 9, None),
+        (b'{"kind":"Pod"}', 1, None),
+    ],
+)
+def test_object_bytes_splices_the_revision(value: bytes, revision: int, expected: bytes | None) -> None:
+    assert Store.object_bytes(value, revision) == expected
+
+
+def test_shared_line_matches_a_private_encode_and_is_built_once() -> None:
+    shared = watch.SharedEvents()
+    for value in (
+        b'{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","labels":{"x":"1"}},"status":{}}',
+        b'{"kind":"Event","metadata":{"name":"e"},"involvedObject":{"resourceVersion":"5"}}',
+    ):
+        line = shared.line("MODIFIED", value, 42)
+        event = orjson.loads(line)
+        expected = orjson.loads(value)
+        expected["metadata"]["resourceVersion"] = "42"
+        assert event == {"type": "MODIFIED", "object": expected}
+        assert line.endswith(b"\n")
+        assert shared.line("MODIFIED", value, 42) is line
+        assert shared.line("DELETED", value, 42) is not line
+
+
+def test_shared_matches_decodes_each_value_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    pods = lookup("", "v1", "pods")
+    assert pods is not None
+    calls: list[bytes] = []
+    real = orjson.loads
+
+    def counting(data: bytes) -> Any:
+        calls.append(data)
+        return real(data)
+
+    monkeypatch.setattr(orjson, "loads", counting)
+    shared = watch.SharedEvents(views=2)
+    value = orjson.dumps(pod("a", labels={"app": "web"}) | {"status": {"phase": "Running"}})
+    cases = [
+        (build_filter(pods, "app=web"), True),
+        (build_filter(pods, "app=db"), False),
+        (build_filter(pods, "", "status.phase=Running"), True),
+        (build_filter(pods, "app=web", "status.phase!=Running"), False),
+        (build_filter(pods), True),
+    ]
+    for flt, want in cases:
+        assert shared.matches(flt, value) is want
+    assert calls == [value]
+    # An equal value in other bytes objects is another version: decoded on its own; the LRU
+    # (size 2) then forgets the first.
+    other, third = bytes(bytearray(value)), bytes(bytearray(value))
+    assert shared.matches(cases[0][0], other) and shared.matches(cases[0][0], third)
+    assert shared.matches(cases[0][0], value)
+    assert len(calls) == 4
+
+
+async def test_watchers_with_and_without_selectors_share_lines(client: Client, api: APIServer) -> None:
+    created = await client.post(PODS, pod("a", labels={"app": "web"}))
+    rv = created.body["metadata"]["resourceVersion"]
+    plain = await _open(client, resourceVersion=rv)
+    plain2 = await _open(client, resourceVersion=rv)
+    labelled = await _open(client, resourceVersion=rv, labelSelector="app=web")
+    named = await _open(client, resourceVersion=rv, fieldSelector="metadata.name=a")
+
+    patched = await client.patch(f"{PODS}/a", {"metadata": {"annotations": {"k": "v"}}}, content_type=MERGE)
+    lines = [await _line(s) for s in (plain, plain2, labelled, named)]
+    assert all(line is lines[0] for line in lines)
+    kind, obj = _event(lines[0])
+    assert kind == "MODIFIED" and obj == patched.body
+
+    # The label leaves the selection: the labelled watcher gets DELETED with the previous state at
+    # the event's revision; the others get MODIFIED.
+    moved = await client.patch(f"{PODS}/a", {"metadata": {"labels": {"app": "db"}}}, content_type=MERGE)
+    new_rv = moved.body["metadata"]["resourceVersion"]
+    kind, obj = _event(await _line(labelled))
+    assert (kind, obj["metadata"]["labels"], obj["metadata"]["resourceVersion"]) == (
+        "DELETED",
+        {"app": "web"},
+        new_rv,
+    )
+    assert obj["metadata"]["annotations"] == {"k": "v"}
+    for s in (plain, plain2, named):
+        assert _event(await _line(s)) == ("MODIFIED", moved.body)
+
+    deleted = await client.delete(f"{PODS}/a")
+    assert deleted.status == 200
+    gone_rv = deleted.body["metadata"]["resourceVersion"]
+    assert int(gone_rv) > int(new_rv)
+    for s in (plain, plain2, named):
+        kind, obj = _event(await _line(s))
+        assert (kind, obj) == ("DELETED", deleted.body)
+    await _close(plain, plain2, labelled, named)
+    assert watch.shared_events(api.store) is watch.shared_events(api.store)
+
+
+async def test_graceful_delete_returns_the_stored_object(client: Client) -> None:
+    await client.post(PODS, pod("a", node="n1"))  # bound: graceful (an unbound pod goes at once)
+    first = await client.delete(f"{PODS}/a", {"gracePeriodSeconds": 30})
+    live = await client.get(f"{PODS}/a")
+    assert first.status == 200 and first.body == live.body
+    assert first.body["metadata"]["deletionGracePeriodSeconds"] == 30
+    final = await client.delete(f"{PODS}/a", {"gracePeriodSeconds": 0})
+    assert final.status == 200
+    assert int(final.body["metadata"]["resourceVersion"]) > int(live.body["metadata"]["resourceVersion"])
+    assert (await client.get(f"{PODS}/a")).status == 404
