@@ -6,7 +6,7 @@ Mirrors upstream ``pkg/controller/daemon/daemon_controller.go`` (``NewDaemonSets
 (:mod:`.handlers`) only enqueue ``namespace/name`` keys; :meth:`DaemonSetController.sync` works from
 the informer caches, is idempotent, and raises to be retried with backoff. One sync:
 
-1. read the DaemonSet from the cache (gone → drop its expectations); list every node;
+1. read the DaemonSet from the cache (gone → drop its expectations and its node view);
 2. an empty selector → Warning ``SelectingAll``, nothing else; a DaemonSet being deleted → nothing
    (the garbage collector owns its pods and revisions now);
 3. claim the revisions and construct the history (:mod:`.revisions`): the current revision's hash;
@@ -19,18 +19,24 @@ the informer caches, is idempotent, and raises to be retried with backoff. One s
    ``observedGeneration``, retrying once after a fresh GET; requeue after ``minReadySeconds`` while
    ready pods are not yet available. A manage error wins over a status error.
 
-One deliberate difference, for throughput: upstream runs a status-only sync (a claim of every pod plus
-a status computation, both linear in the number of nodes) for every pod event that arrives while its
-creates are in flight, which on 5,000 nodes in Python is O(N^2) work (minutes instead of seconds).
-Here those status-only syncs of one DaemonSet are coalesced to at most one per
-``status_only_sync_interval_seconds`` (default 0.1 s; 0 restores upstream's behaviour); the key is
-requeued for the end of the interval, and the full sync that follows once the expectations are
-satisfied is never delayed. Likewise the claim of a DaemonSet's pods is reused within and across
-syncs while neither the DaemonSet nor the pod cache changed (upstream re-lists with the same result),
-and each node's placement answer is remembered per DaemonSet spec and node ``resourceVersion``
-(:class:`~.placement.MemoPlacement`), so a sync re-evaluates affinity and taints only for nodes that
-changed. The status write copies only the object's top level and its status (the cached object is
-read-only and nothing else is written), not the whole DaemonSet.
+Deliberate differences, for throughput (upstream's sync is O(nodes) and a rollout syncs about twice
+per pod, O(nodes²) overall: minutes instead of seconds on 5,000 nodes in Python):
+
+* the node walk is incremental. Each DaemonSet has a node view (:mod:`.views`, :mod:`.dsview`):
+  informer handlers mark the pods and nodes that changed, and a sync re-claims those pods and
+  re-summarises those nodes only (plus nodes with pods Ready but not yet available); the decisions
+  (:mod:`.viewdecisions`) read counters and sorted node sets, and the rolling update does nothing
+  when no pod is out of date. A new spec generation or hash rebuilds the view from the caches, as
+  does a safety interval (``view_rebuild_interval_seconds``; 0 rebuilds at every step). A randomized
+  test checks the view against the whole-cluster functions of :mod:`.decisions`, :mod:`.rolling` and
+  :mod:`.status`, which stay the reference;
+* upstream runs a status-only sync for every pod event that arrives while its creates are in
+  flight; here those of one DaemonSet are coalesced to at most one per
+  ``status_only_sync_interval_seconds`` (default 0.1 s; 0 restores upstream's behaviour); the key is
+  requeued for the end of the interval, and the full sync that follows once the expectations are
+  satisfied is never delayed;
+* the status write copies only the object's top level and its status (the cached object is
+  read-only and nothing else is written), and pods are created from one prepared template per pass.
 
 :meth:`run` starts the informers, the event recorder and the failed-pod backoff GC, then ``workers``
 workers; :meth:`stop` drains them and stops everything the controller started.
@@ -50,19 +56,18 @@ from kubeds.client import api as api_mod, errors
 from kubeds.controllers.daemonset import constants as c, handlers as handlers_mod
 from kubeds.controllers.daemonset.backoff import FailedPodBackoff
 from kubeds.controllers.daemonset.claims import Rechecker, claim
-from kubeds.controllers.daemonset.decisions import manage_decisions
-from kubeds.controllers.daemonset.history import match
-from kubeds.controllers.daemonset.placement import MemoPlacement, Placement, placement_key
+from kubeds.controllers.daemonset.dsview import DaemonSetView
+from kubeds.controllers.daemonset.history import count_matching
 from kubeds.controllers.daemonset.podcontrol import PodControl, aggregate, sync_nodes
-from kubeds.controllers.daemonset.pods import nodes_to_daemon_pods
 from kubeds.controllers.daemonset.revisions import HistoryResult, cleanup_history, construct_history
-from kubeds.controllers.daemonset.rolling import rolling_update_decisions, surge_wait_seconds
-from kubeds.controllers.daemonset.status import (
-    COUNTERS,
-    compute_status,
-    requeue_after_seconds,
-    should_store_status,
+from kubeds.controllers.daemonset.status import COUNTERS, requeue_after_seconds, should_store_status
+from kubeds.controllers.daemonset.viewdecisions import (
+    view_manage_plan,
+    view_rolling_update,
+    view_status,
+    view_surge_wait,
 )
+from kubeds.controllers.daemonset.views import DaemonSetViews
 from kubeds.machinery import (
     cache,
     controller as controller_mod,
@@ -96,6 +101,9 @@ class DaemonSetControllerConfig:
     # While creates/deletes are in flight, status-only syncs of one DaemonSet run at most this often
     # (0: on every pod event, as upstream). See the module docstring.
     status_only_sync_interval_seconds: float = 0.1
+    # Each DaemonSet's node view (see .views) is rebuilt from the caches at least this often, as a
+    # safety net; between rebuilds a sync only looks at what changed (0: rebuild at every step).
+    view_rebuild_interval_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -110,16 +118,8 @@ class DaemonSetControllerConfig:
             raise ValueError("expectations_timeout_seconds must be positive")
         if self.status_only_sync_interval_seconds < 0:
             raise ValueError("status_only_sync_interval_seconds must not be negative")
-
-
-@dataclass
-class _PodView:
-    """The claimed pods of one DaemonSet for one (uid, resourceVersion, pod cache version)."""
-
-    key: tuple[str, str, int]
-    claimed: list[Obj]
-    by_node: dict[str, list[Obj]] | None = None
-    by_node_all: dict[str, list[Obj]] | None = None
+        if self.view_rebuild_interval_seconds < 0:
+            raise ValueError("view_rebuild_interval_seconds must not be negative")
 
 
 class DaemonSetController(controller_mod.Controller):
@@ -167,13 +167,15 @@ class DaemonSetController(controller_mod.Controller):
             placements=handlers_mod.PlacementCache(),
             own_write=self._is_own_status_write,
         )
+        self.views = DaemonSetViews(
+            pods=self.pod_informer.indexer,
+            nodes=self.node_informer.indexer,
+            rebuild_interval=self.config.view_rebuild_interval_seconds,
+        )
         self._register_handlers()
         self._stopped = asyncio.Event()
         self._running = False
         self._last_status_only: dict[str, float] = {}
-        self._pod_version = 0
-        self._pod_views: dict[str, _PodView] = {}
-        self._placements: dict[str, tuple[tuple[str, str, str], MemoPlacement]] = {}
         self._own_status_rv: dict[str, str] = {}
 
     def _register_handlers(self) -> None:
@@ -182,9 +184,14 @@ class DaemonSetController(controller_mod.Controller):
             on_add=h.add_daemonset, on_update=h.update_daemonset, on_delete=h.delete_daemonset
         )
         self.pod_informer.add_event_handler(on_add=h.add_pod, on_update=h.update_pod, on_delete=h.delete_pod)
-        bump = self._bump_pod_version
-        self.pod_informer.add_event_handler(on_add=bump, on_update=bump, on_delete=bump)
+        v = self.views
+        self.pod_informer.add_event_handler(
+            on_add=v.pod_changed, on_update=v.pod_changed, on_delete=v.pod_changed
+        )
         self.node_informer.add_event_handler(on_add=h.add_node, on_update=h.update_node)
+        self.node_informer.add_event_handler(
+            on_add=v.node_added_or_deleted, on_update=v.node_updated, on_delete=v.node_added_or_deleted
+        )
         self.history_informer.add_event_handler(
             on_add=h.add_history, on_update=h.update_history, on_delete=h.delete_history
         )
@@ -239,8 +246,7 @@ class DaemonSetController(controller_mod.Controller):
             log.debug("DaemonSet %s has been deleted", key)
             self.expectations.delete_expectations(key)
             self._last_status_only.pop(key, None)
-            self._pod_views.pop(key, None)
-            self._placements.pop(key, None)
+            self.views.forget(key)
             self._own_status_rv.pop(key, None)
             return
         selector = (ds.get("spec") or {}).get("selector") or {}
@@ -256,7 +262,6 @@ class DaemonSetController(controller_mod.Controller):
                 # Writes of the last pass are still arriving: coalesce status-only syncs.
                 self.enqueue_after(key, wait)
                 return
-        nodes = self.node_informer.indexer.list()
         try:
             result = await self._construct_history(ds)
         except Exception as err:
@@ -264,16 +269,16 @@ class DaemonSetController(controller_mod.Controller):
         hash_ = result.hash
         if not self.expectations.satisfied_expectations(key):
             # The controller did not process this generation: do not raise observedGeneration.
-            await self._update_status(ds, nodes, hash_, update_observed_generation=False)
+            await self._update_status(ds, hash_, update_observed_generation=False)
             self._last_status_only[key] = self.clock.monotonic()
             return
         sync_err: BaseException | None = None
         try:
-            await self._update_daemonset(ds, nodes, hash_, key, result.old)
+            await self._update_daemonset(ds, hash_, key, result.old)
         except Exception as err:
             sync_err = err
         try:
-            await self._update_status(ds, nodes, hash_, update_observed_generation=True)
+            await self._update_status(ds, hash_, update_observed_generation=True)
         except Exception as status_err:
             if sync_err is None:
                 raise
@@ -281,20 +286,15 @@ class DaemonSetController(controller_mod.Controller):
         if sync_err is not None:
             raise sync_err
 
-    async def _update_daemonset(
-        self, ds: Obj, nodes: Sequence[Obj], hash_: str, key: str, old: Sequence[Obj]
-    ) -> None:
-        await self._manage(ds, nodes, hash_)
+    async def _update_daemonset(self, ds: Obj, hash_: str, key: str, old: Sequence[Obj]) -> None:
+        await self._manage(ds, hash_)
         if self.expectations.satisfied_expectations(key):
             strategy = ((ds.get("spec") or {}).get("updateStrategy") or {}).get("type")
             if strategy == c.ROLLING_UPDATE:
-                await self._rolling_update(ds, nodes, hash_)
+                await self._rolling_update(ds, hash_)
         try:
-            view = await self._pod_view(ds)
-            if view.by_node_all is None:
-                view.by_node_all = nodes_to_daemon_pods(view.claimed, include_deleted_terminal=True)
-            live = [p for ps in view.by_node_all.values() for p in ps]
-            await cleanup_history(ds, old, live, revisions=self.revisions)
+            view = await self._view(ds, hash_)
+            await cleanup_history(ds, old, view.live_pods(), revisions=self.revisions)
         except Exception as err:
             raise RuntimeError(MSG_CLEANUP_HISTORY.format(error=err)) from err
 
@@ -313,51 +313,41 @@ class DaemonSetController(controller_mod.Controller):
         rv = (ds.get("metadata") or {}).get("resourceVersion")
         return bool(rv) and self._own_status_rv.get(cache.meta_namespace_key(ds)) == rv
 
-    def _bump_pod_version(self, *objs: Obj) -> None:
-        del objs
-        self._pod_version += 1
+    async def _claim_pods(self, ds: Obj, pods: Sequence[Obj]) -> tuple[list[Obj], list[BaseException]]:
+        """``ClaimPods`` over ``pods`` (adopting and releasing as needed)."""
+        return await claim(ds, pods, kind="Pod", patch=self._patch_pod, recheck=self._rechecker(ds))
 
-    async def _pod_view(self, ds: Obj) -> _PodView:
-        """``getDaemonPods``: every pod of the namespace, adopted or released as needed.
+    async def _view(self, ds: Obj, hash_: str) -> DaemonSetView:
+        """The DaemonSet's node view, up to date with the caches (``getNodesToDaemonPods`` and more).
 
-        Upstream re-lists and re-claims at each step of a sync; the result only depends on the
-        DaemonSet and the pod cache, so it is reused while neither has changed (a pod event bumps
-        :attr:`_pod_version`). On 5,000 nodes that saves three claims and groupings per sync.
+        Upstream re-lists and re-claims every pod of the namespace at each step of a sync; the view
+        applies only what the informers marked since the last step (see :mod:`.views`).
         """
-        meta = ds.get("metadata") or {}
-        memo_key = (str(meta.get("uid") or ""), str(meta.get("resourceVersion") or ""), self._pod_version)
-        key = cache.meta_namespace_key(ds)
-        view = self._pod_views.get(key)
-        if view is not None and view.key == memo_key:
-            return view
-        namespace = str(meta.get("namespace") or "")
-        pods = self.pod_informer.indexer.by_index(cache.NAMESPACE_INDEX, namespace)
-        claimed, failures = await claim(
-            ds, pods, kind="Pod", patch=self._patch_pod, recheck=self._rechecker(ds)
-        )
-        err = aggregate(failures)
-        if err is not None:
-            self._pod_views.pop(key, None)
-            raise RuntimeError(MSG_NODE_TO_PODS.format(name=meta.get("name"), error=err)) from err
-        view = _PodView(memo_key, claimed)
-        self._pod_views[key] = view
-        return view
+        try:
+            return await self.views.get(
+                ds, hash_, claim=self._claim_pods, now=self.clock.now(), monotonic=self.clock.monotonic()
+            )
+        except Exception as err:
+            name = (ds.get("metadata") or {}).get("name")
+            raise RuntimeError(MSG_NODE_TO_PODS.format(name=name, error=err)) from err
 
     async def _claimed_pods(self, ds: Obj) -> list[Obj]:
-        return (await self._pod_view(ds)).claimed
+        """Every claimed pod, for the rare history deduplication (which relabels them)."""
+        namespace = str((ds.get("metadata") or {}).get("namespace") or "")
+        pods = self.pod_informer.indexer.by_index(cache.NAMESPACE_INDEX, namespace)
+        claimed, failures = await self._claim_pods(ds, pods)
+        err = aggregate(failures)
+        if err is not None:
+            raise RuntimeError(
+                MSG_NODE_TO_PODS.format(name=(ds.get("metadata") or {}).get("name"), error=err)
+            )
+        return claimed
 
     async def _patch_pod(self, namespace: str, name: str, patch: dict[str, Any]) -> Any:
         return await self.pod_control.patch_pod(namespace, name, patch)
 
     async def _patch_revision(self, namespace: str, name: str, patch: dict[str, Any]) -> Any:
         return await self.revisions.patch(name, patch, namespace=namespace, patch_type="strategic")
-
-    async def _node_to_daemon_pods(self, ds: Obj) -> dict[str, list[Mapping[str, Any]]]:
-        """``getNodesToDaemonPods(ds, includeDeletedTerminal=false)``; callers must not mutate it."""
-        view = await self._pod_view(ds)
-        if view.by_node is None:
-            view.by_node = nodes_to_daemon_pods(view.claimed)
-        return view.by_node
 
     # -- history --------------------------------------------------------------------------------
 
@@ -371,7 +361,7 @@ class DaemonSetController(controller_mod.Controller):
         if err is not None:
             raise err
         pods: list[Obj] = []
-        if len([h for h in claimed if match(ds, h)]) > 1:
+        if count_matching(ds, claimed) > 1:
             pods = await self._claimed_pods(ds)  # only deduplication relabels pods
         return await construct_history(
             ds,
@@ -381,19 +371,6 @@ class DaemonSetController(controller_mod.Controller):
             daemonsets=self.daemonsets,
             pods_client=self.pod_control.pods,
         )
-
-    def _placement(self, ds: Obj) -> Placement:
-        """The DaemonSet's placement, remembering node answers while its spec is unchanged."""
-        memo_key = placement_key(ds)
-        if memo_key is None:
-            return Placement(ds)
-        key = cache.meta_namespace_key(ds)
-        hit = self._placements.get(key)
-        if hit is not None and hit[0] == memo_key:
-            return hit[1]
-        placement = MemoPlacement(ds)
-        self._placements[key] = (memo_key, placement)
-        return placement
 
     # -- manage and rolling update -----------------------------------------------------------------
 
@@ -418,17 +395,16 @@ class DaemonSetController(controller_mod.Controller):
             still_wanted=lambda: self._still_wanted(ds),
         )
 
-    async def _manage(self, ds: Obj, nodes: Sequence[Obj], hash_: str) -> None:
-        node_to_pods = await self._node_to_daemon_pods(ds)
+    async def _manage(self, ds: Obj, hash_: str) -> None:
+        view = await self._view(ds, hash_)
         mono = self.clock.monotonic()
-        plan = manage_decisions(
+        plan = view_manage_plan(
             ds,
-            nodes,
-            node_to_pods,
+            view,
+            node=self.node_informer.indexer.get_by_key,
             hash_=hash_,
             now=self.clock.now(),
             backoff_active=lambda k: self.failed_pods_backoff.is_in_backoff_since_update(k, mono),
-            placement=self._placement(ds),
         )
         key = cache.meta_namespace_key(ds)
         for backoff_key in plan.backoff_skipped:
@@ -439,33 +415,21 @@ class DaemonSetController(controller_mod.Controller):
             self.recorder.event(ds, event.type, event.reason, event.message)
         await self._sync_nodes(ds, plan.pods_to_delete, plan.nodes_needing_pods, hash_)
 
-    async def _rolling_update(self, ds: Obj, nodes: Sequence[Obj], hash_: str) -> None:
-        node_to_pods = await self._node_to_daemon_pods(ds)
-        now = self.clock.now()
-        to_delete, to_create = rolling_update_decisions(
-            ds, nodes, node_to_pods, hash_, now=now, placement=self._placement(ds)
-        )
-        wait = surge_wait_seconds(ds, node_to_pods, hash_, now=now)
+    async def _rolling_update(self, ds: Obj, hash_: str) -> None:
+        view = await self._view(ds, hash_)
+        # Nothing out of date (every sync of a first rollout): no walk at all.
+        to_delete, to_create = view_rolling_update(ds, view)
+        wait = view_surge_wait(ds, view, now=self.clock.now())
         if wait is not None:
             self.enqueue_after(cache.meta_namespace_key(ds), wait)
         await self._sync_nodes(ds, to_delete, to_create, hash_)
 
     # -- status ---------------------------------------------------------------------------------
 
-    async def _update_status(
-        self, ds: Obj, nodes: Sequence[Obj], hash_: str, *, update_observed_generation: bool
-    ) -> None:
-        """``updateDaemonSetStatus`` + ``storeDaemonSetStatus``."""
-        node_to_pods = await self._node_to_daemon_pods(ds)
-        status = compute_status(
-            ds,
-            nodes,
-            node_to_pods,
-            hash_,
-            now=self.clock.now(),
-            update_observed_generation=update_observed_generation,
-            placement=self._placement(ds),
-        )
+    async def _update_status(self, ds: Obj, hash_: str, *, update_observed_generation: bool) -> None:
+        """``updateDaemonSetStatus`` + ``storeDaemonSetStatus``: the view's counters."""
+        view = await self._view(ds, hash_)
+        status = view_status(ds, view, update_observed_generation=update_observed_generation)
         if should_store_status(ds, status):
             try:
                 await self._store_status(ds, status, update_observed_generation=update_observed_generation)

@@ -24,7 +24,6 @@ renumbered to the highest revision; no revision is created and pods with its has
 
 from __future__ import annotations
 
-import copy
 import json
 import struct
 from collections.abc import Iterable, Mapping, Sequence
@@ -40,6 +39,7 @@ __all__ = [
     "cleanup_history_candidates",
     "compute_hash",
     "construct_history",
+    "count_matching",
     "dedup_cur_histories",
     "get_patch",
     "live_pod_hashes",
@@ -102,13 +102,24 @@ def get_patch(ds: Mapping[str, Any]) -> dict[str, Any]:
 
 def match(ds: Mapping[str, Any], history: History) -> bool:
     """True if ``history`` records the DaemonSet's current template."""
+    return _matches(_canonical(get_patch(ds)), history)
+
+
+def _matches(patch: bytes, history: History) -> bool:
+    """``history`` records the patch whose canonical bytes are ``patch``."""
     data = history.get("data")
     if data is None:
         return False
     try:
-        return _canonical(data) == _canonical(get_patch(ds))
+        return _canonical(data) == patch
     except ValueError:
         return False
+
+
+def count_matching(ds: Mapping[str, Any], histories: Iterable[History]) -> int:
+    """How many of ``histories`` record the DaemonSet's current template."""
+    patch = _canonical(get_patch(ds))
+    return sum(1 for h in histories if _matches(patch, h))
 
 
 def _labels(obj: Mapping[str, Any]) -> Mapping[str, str]:
@@ -209,19 +220,22 @@ def construct_history(
     """Split the claimed ``histories`` into current and old and say what to write.
 
     ``pods`` are the DaemonSet's claimed pods (only needed to relabel when deduplicating).
-    Returned histories are copies carrying the hash label the plan adds.
+    Returned histories are shallow copies (with a copied ``metadata`` carrying the hash label the
+    plan adds): treat what lies below as read-only.
     """
     add_label: list[str] = []
     current: list[dict[str, Any]] = []
     old: list[dict[str, Any]] = []
+    patch = _canonical(get_patch(ds))
     for history in histories:
-        h = copy.deepcopy(dict(history))
+        h = dict(history)
         if c.CONTROLLER_REVISION_HASH_LABEL not in _labels(h):
             # Legacy revision: label it with its name, so no hash collision is possible.
-            meta = h.setdefault("metadata", {})
+            meta = dict(h.get("metadata") or {})
             meta["labels"] = {**(meta.get("labels") or {}), c.CONTROLLER_REVISION_HASH_LABEL: _name(h)}
+            h["metadata"] = meta
             add_label.append(_name(h))
-        (current if match(ds, h) else old).append(h)
+        (current if _matches(patch, h) else old).append(h)
     curr_revision = max_revision(old) + 1
     if not current:
         hash_ = compute_hash((ds.get("spec") or {}).get("template") or {}, _collision_count(ds))

@@ -28,7 +28,7 @@ from typing import Any
 from kubeds.client import api as api_mod, errors
 from kubeds.controllers.daemonset import constants as c
 from kubeds.controllers.daemonset.decisions import slow_start_batches
-from kubeds.controllers.daemonset.podtemplate import new_pod
+from kubeds.controllers.daemonset.podtemplate import new_pod_base, pin_pod
 from kubeds.machinery import events as events_mod, expectations as expectations_mod
 from kubeds.machinery.cache import meta_namespace_key
 
@@ -133,10 +133,12 @@ async def sync_nodes(
     # Expectations first: the informer may see the new pods before the requests return.
     expectations.set_expectations(key, create_diff, delete_diff)
     failures: list[BaseException] = []
+    base = new_pod_base(ds, hash_) if create_diff else None
 
     async def create(node_name: str) -> None:
+        assert base is not None
         try:
-            await pod_control.create_pod(ds, new_pod(ds, node_name, hash_))
+            await pod_control.create_pod(ds, pin_pod(base, node_name))
         except errors.ApiError as err:
             if has_status_cause(err, NAMESPACE_TERMINATING_CAUSE):
                 # The namespace is going away: no pod will ever be created, nor observed.

@@ -6,8 +6,10 @@ Mirrors upstream ``pkg/controller/daemon/util/daemonset_util.go`` (``AddOrUpdate
 (``AddOrUpdateTolerationInPodSpec``) and ``pkg/controller/controller_utils.go``
 (``GetPodFromTemplate``: the pod object pod control POSTs).
 
-Every function works on deep copies: the DaemonSet and template dicts handed in come from the
-informer cache and must never be mutated.
+Every function works on copies: the DaemonSet and template dicts handed in come from the informer
+cache and must never be mutated. Copies are JSON clones (:func:`clone_json`, an orjson round trip),
+several times cheaper than ``copy.deepcopy``; :func:`new_pod_base` + :func:`pin_pod` build the pod of
+each node from one prepared template, so creating 250 pods copies the DaemonSet's template once.
 
 Since ScheduleDaemonSetPods (GA 1.17) the controller does not set ``spec.nodeName``: it pins each pod
 to its node with a required node-affinity term ``matchFields: metadata.name In [<node>]`` that replaces
@@ -21,6 +23,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from kubeds.controllers.daemonset import constants as c
 
 __all__ = [
@@ -29,14 +33,25 @@ __all__ = [
     "TargetNodeError",
     "add_or_update_daemon_pod_tolerations",
     "add_or_update_toleration_in_pod_spec",
+    "clone_json",
     "controller_ref",
     "create_pod_template",
     "get_target_node_name",
     "get_template_generation",
     "is_pod_updated",
     "new_pod",
+    "new_pod_base",
+    "pin_pod",
     "replace_daemonset_pod_node_name_node_affinity",
 ]
+
+
+def clone_json(obj: Any) -> Any:
+    """A deep copy of a JSON-shaped value (what the informer caches hold)."""
+    try:
+        return orjson.loads(orjson.dumps(obj))
+    except TypeError:  # not JSON-shaped after all (a tuple, a big int...): the slow general copy
+        return copy.deepcopy(obj)
 
 
 def _exists(key: str, effect: str) -> dict[str, Any]:
@@ -122,7 +137,7 @@ def get_template_generation(ds: Mapping[str, Any]) -> int | None:
 
 def create_pod_template(template: Mapping[str, Any], generation: int | None, hash_: str) -> dict[str, Any]:
     """A copy of ``template`` with the default tolerations and the generation and hash labels."""
-    new = copy.deepcopy(dict(template))
+    new: dict[str, Any] = clone_json(dict(template))
     metadata = new.setdefault("metadata", {}) or {}
     new["metadata"] = metadata
     spec = new.setdefault("spec", {}) or {}
@@ -152,7 +167,7 @@ def replace_daemonset_pod_node_name_node_affinity(
     selector = _node_name_selector(node_name)
     if affinity is None:
         return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": selector}}
-    result = copy.deepcopy(dict(affinity))
+    result: dict[str, Any] = clone_json(dict(affinity))
     node_affinity = result.get("nodeAffinity")
     if node_affinity is None:
         result["nodeAffinity"] = {"requiredDuringSchedulingIgnoredDuringExecution": selector}
@@ -222,13 +237,25 @@ def new_pod(ds: Mapping[str, Any], node_name: str, hash_: str) -> dict[str, Any]
     generation labels), one controller ownerReference, the default tolerations and the node pinned
     through required node affinity. ``spec.nodeName`` stays as in the template (normally empty).
     """
+    return pin_pod(new_pod_base(ds, hash_), node_name)
+
+
+def pin_pod(base: Mapping[str, Any], node_name: str) -> dict[str, Any]:
+    """A copy of :func:`new_pod_base`'s pod pinned to ``node_name`` (``base`` is not modified)."""
+    pod: dict[str, Any] = clone_json(base)
+    spec = pod.setdefault("spec", {})
+    spec["affinity"] = replace_daemonset_pod_node_name_node_affinity(spec.get("affinity"), node_name)
+    return pod
+
+
+def new_pod_base(ds: Mapping[str, Any], hash_: str) -> dict[str, Any]:
+    """The pod of :func:`new_pod` before it is pinned to a node (its template's affinity as is)."""
     meta = ds.get("metadata") or {}
     template = create_pod_template(
         (ds.get("spec") or {}).get("template") or {}, get_template_generation(ds), hash_
     )
     tmeta = template.get("metadata") or {}
     spec = template.get("spec") or {}
-    spec["affinity"] = replace_daemonset_pod_node_name_node_affinity(spec.get("affinity"), node_name)
     pod_meta: dict[str, Any] = {
         "generateName": f"{meta.get('name')}-",
         "namespace": meta.get("namespace"),

@@ -128,7 +128,10 @@ async def cleanup_history(
 ) -> list[str]:
     """Delete old revisions beyond ``revisionHistoryLimit``; returns the names deleted."""
     namespace = str((ds.get("metadata") or {}).get("namespace") or "")
-    doomed = history.cleanup_history_candidates(ds, old, history.live_pod_hashes(pods))
+    # The pods are only read when there are more old revisions than the limit (a lazy iterable).
+    labels = ((p.get("metadata") or {}).get("labels") or {} for p in pods)
+    live = (str(h) for lab in labels if (h := lab.get(c.CONTROLLER_REVISION_HASH_LABEL)))
+    doomed = history.cleanup_history_candidates(ds, old, live)
     for name in doomed:
         await revisions.delete(name, namespace=namespace)
     return doomed

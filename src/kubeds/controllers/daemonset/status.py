@@ -24,7 +24,14 @@ from kubeds.controllers.daemonset.placement import Placement
 from kubeds.controllers.daemonset.pods import is_pod_available, is_pod_ready, sort_pods_oldest_first
 from kubeds.controllers.daemonset.podtemplate import get_template_generation, is_pod_updated
 
-__all__ = ["COUNTERS", "compute_status", "requeue_after_seconds", "should_store_status", "status_equal"]
+__all__ = [
+    "COUNTERS",
+    "compute_status",
+    "requeue_after_seconds",
+    "should_store_status",
+    "status_equal",
+    "status_from_counts",
+]
 
 COUNTERS = (
     "desiredNumberScheduled",
@@ -73,7 +80,13 @@ def compute_status(
         if is_pod_updated(pod, hash_, generation):
             counts["updatedNumberScheduled"] += 1
     counts["numberUnavailable"] = counts["desiredNumberScheduled"] - counts["numberAvailable"]
+    return status_from_counts(ds, counts, update_observed_generation=update_observed_generation)
 
+
+def status_from_counts(
+    ds: Mapping[str, Any], counts: Mapping[str, int], *, update_observed_generation: bool = True
+) -> dict[str, Any]:
+    """The status dict for the seven ``counts``: observedGeneration, the counters, carried-over fields."""
     old: Mapping[str, Any] = ds.get("status") or {}
     status: dict[str, Any] = {}
     if update_observed_generation:
