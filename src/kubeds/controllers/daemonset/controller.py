@@ -309,9 +309,14 @@ class DaemonSetController(controller_mod.Controller):
         return Rechecker(ds, fetch)
 
     def _is_own_status_write(self, ds: Obj) -> bool:
-        """``ds`` is exactly what this controller's last status write of it stored."""
-        rv = (ds.get("metadata") or {}).get("resourceVersion")
-        return bool(rv) and self._own_status_rv.get(cache.meta_namespace_key(ds)) == rv
+        """``ds`` is exactly what this controller's last status write of it stored, and that write
+        observed its generation (a spec change is never swallowed as an echo of our own write)."""
+        meta = ds.get("metadata") or {}
+        rv = meta.get("resourceVersion")
+        if not rv or self._own_status_rv.get(cache.meta_namespace_key(ds)) != rv:
+            return False
+        observed = int((ds.get("status") or {}).get("observedGeneration") or 0)
+        return observed >= int(meta.get("generation") or 0)
 
     async def _claim_pods(self, ds: Obj, pods: Sequence[Obj]) -> tuple[list[Obj], list[BaseException]]:
         """``ClaimPods`` over ``pods`` (adopting and releasing as needed)."""
@@ -460,9 +465,12 @@ class DaemonSetController(controller_mod.Controller):
             for counter in COUNTERS:
                 new_status[counter] = status[counter]
             try:
+                sent_rv = (clone.get("metadata") or {}).get("resourceVersion")
                 stored = await self.daemonsets.update_status(clone, namespace=str(meta.get("namespace")))
                 rv = (stored.get("metadata") or {}).get("resourceVersion")
-                if rv:
+                # A write that changed nothing returns the resourceVersion it was sent: that version
+                # is someone else's write (a retry lands on the latest object), so it is not ours.
+                if rv and rv != sent_rv:
                     self._own_status_rv[cache.meta_namespace_key(ds)] = str(rv)
                 return
             except (errors.ApiError, errors.TransportError):
