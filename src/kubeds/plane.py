@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kubeds import clock as clocks
+from kubeds import clock as clocks, heap
 from kubeds.apiserver import handler
 from kubeds.client import api as api_mod, errors as client_errors, transport
 from kubeds.components.apiserver import DATA_FORMAT, ApiServerConfig, ApiServerError, ApiServerProcess
@@ -120,6 +120,7 @@ class Plane:
         return self.server.fresh
 
     async def start(self) -> None:
+        heap.tune_collector()
         try:
             await self.server.start()
         except ApiServerError as exc:
@@ -127,6 +128,9 @@ class Plane:
         try:
             if self.config.components:
                 await self._start_components()
+            self._component_tasks.append(
+                asyncio.get_running_loop().create_task(heap.keep_frozen(self.clock), name="heap-freezer")
+            )
         except BaseException:
             await self.stop()
             raise
@@ -221,6 +225,7 @@ class Plane:
                 progress(f"{count}/{len(wanted)} nodes Ready")
                 last = count
             if count == len(wanted):
+                heap.freeze_survivors()  # the caches of N nodes are the long-lived heap
                 return
             if self.clock.monotonic() > deadline:
                 raise PlaneError(

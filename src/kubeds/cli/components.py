@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kubeds import heap
 from kubeds.client import ApiClient, client_from_kubeconfig, kubeconfig
 from kubeds.components import apiserver as apiserver_mod, leader, wiring
 from kubeds.controllers.manager import ControllerManager
@@ -134,7 +135,9 @@ async def _serve_apiserver(cfg: apiserver_mod.ApiServerConfig) -> int:
         f"kubeds apiserver ready: kubeconfig={server.kubeconfig_path.resolve()} server={server.server_url}",
         flush=True,
     )
+    freezer = asyncio.get_running_loop().create_task(heap.keep_frozen())
     await stop.wait()
+    freezer.cancel()
     print("kubeds apiserver: stopping", file=sys.stderr, flush=True)
     await server.stop()
     return 0
@@ -264,6 +267,7 @@ async def _serve_elected(
             f"kubeds {component} ready: identity={identity} leader-elect={str(options.enabled).lower()}",
             flush=True,
         )
+        freezer = asyncio.get_running_loop().create_task(heap.keep_frozen())
         try:
             return await leader.run_elected(
                 api,
@@ -277,6 +281,8 @@ async def _serve_elected(
         except ValueError as exc:  # durations that upstream's NewLeaderElector refuses
             print(f"kubeds {component}: {exc}", file=sys.stderr)
             return 2
+        finally:
+            freezer.cancel()
     finally:
         await api.close()
 

@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from kubeds import __version__
+from kubeds import __version__, heap
 from kubeds.cli import bench, components, demo, node, status, up
 
 __all__ = ["build_parser", "main"]
@@ -40,4 +40,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    heap.tune_collector()  # long-lived caches: see kubeds.heap
     return int(args.func(args))
