@@ -9,6 +9,8 @@ cluster, on a fresh ``APIServer(MemoryBackend(), clock=REAL)`` per run:
 * ``pod create``: a DaemonSet pod as the DaemonSet controller creates it (owner reference, node
   affinity by ``metadata.name``, the default DaemonSet tolerations);
 * ``pod binding``: ``POST pods/NAME/binding``, what the scheduler sends;
+* ``event create``: the scheduler's ``Scheduled`` Event about a pod (core/v1, as the recorder
+  writes it);
 * ``pod status patch``: a merge patch to ``pods/NAME/status`` taking the pod to Running (phase,
   conditions, containerStatuses, IPs), what a kubelet sends;
 * ``lease create`` and ``lease update``: a node Lease, then a PUT of it with a new
@@ -56,6 +58,7 @@ SCHEDULER_AGENT = "kube-scheduler/v1.33.0 (linux/amd64) kubernetes/abcdef0/sched
 OPS = (
     "pod create",
     "pod binding",
+    "event create",
     "pod status patch",
     "lease create",
     "lease update",
@@ -145,6 +148,33 @@ def binding(name: str, node: str) -> dict[str, Any]:
         "kind": "Binding",
         "metadata": {"name": name, "namespace": NAMESPACE},
         "target": {"apiVersion": "v1", "kind": "Node", "name": node},
+    }
+
+
+def scheduled_event(name: str, i: int, now: str) -> dict[str, Any]:
+    """The ``Scheduled`` Event the scheduler's recorder writes after a binding."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"{name}.{0x1875A0B3C0000000 + i:x}", "namespace": NAMESPACE},
+        "involvedObject": {
+            "kind": "Pod",
+            "namespace": NAMESPACE,
+            "name": name,
+            "uid": f"{i:08d}-0000-4000-8000-000000000001",
+            "apiVersion": "v1",
+            "resourceVersion": str(1000 + i),
+        },
+        "reason": "Scheduled",
+        "message": f"Successfully assigned {NAMESPACE}/{name} to node-{i}",
+        "source": {"component": "default-scheduler"},
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+        "type": "Normal",
+        "eventTime": None,
+        "reportingComponent": "default-scheduler",
+        "reportingInstance": "",
     }
 
 
@@ -306,6 +336,12 @@ class Run:
                 request(
                     "POST", f"{pods_path}/{name}/binding", binding(name, f"node-{i}"), agent=SCHEDULER_AGENT
                 )
+                for i, name in enumerate(self.pods)
+            ]
+        if op == "event create":
+            events_path = f"/api/v1/namespaces/{NAMESPACE}/events"
+            return [
+                request("POST", events_path, scheduled_event(name, i, now), agent=SCHEDULER_AGENT)
                 for i, name in enumerate(self.pods)
             ]
         if op == "pod status patch":

@@ -7,6 +7,11 @@ Mirrors the strict-decoding handling of ``k8s.io/apiserver/pkg/endpoints/handler
 * patches (``patch.go``): with ``Strict`` it is 422 Invalid on field ``patch``;
 * ``Warn`` returns ``unknown field "x"`` as a ``Warning`` header; ``Warn`` and ``Ignore`` drop the
   fields, as decoding into the Go structs does, so they are never stored.
+
+For a merge or strategic-merge patch only the parts of the patched object that the patch names are
+walked (:func:`kubeds.apiserver.schema.unknown_fields` with ``touched``): everything else comes from
+the stored object, which was checked (and pruned) when it was written. A JSON patch (a list of
+operations) still walks the whole object.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kubeds.apiserver import errors, hooks
+from kubeds.apiserver import errors, hooks, schema
 from kubeds.models.fielderrors import FieldError
 
 __all__ = ["check_unknown_fields", "prune"]
@@ -55,10 +60,11 @@ def check_unknown_fields(
     patch: Any = None,
 ) -> None:
     """Apply the directive to ``obj`` (pruned in place); ``patch`` set means a patch request."""
-    if directive == "Ignore":
-        unknown = hooks.unknown_fields(kind, obj)
+    if isinstance(patch, dict) and patch is not obj:
+        unknown = schema.unknown_fields(kind, obj, touched=patch)
     else:
         unknown = hooks.unknown_fields(kind, obj)
+    if directive != "Ignore":
         if unknown and directive == "Strict":
             detail = MSG_STRICT.format(fields=", ".join(MSG_UNKNOWN.format(path=p) for p in unknown))
             if patch is not None:

@@ -68,67 +68,57 @@ def _source(event: dict[str, Any]) -> dict[str, Any]:
     return source if isinstance(source, dict) else {}
 
 
-def _join(*parts: object) -> str:
-    return "".join("" if part is None else str(part) for part in parts)
+def _s(part: object) -> str:
+    return "" if part is None else part if type(part) is str else str(part)
+
+
+def _keys(event: dict[str, Any]) -> tuple[str, str, str]:
+    """(``getEventKey``, ``EventAggregatorByReasonFunc``'s key, the spam filter's key), built at once.
+
+    Every event goes through all three, so the shared parts are rendered once.
+    """
+    ref, source = _ref(event), _source(event)
+    component, host = _s(source.get("component")), _s(source.get("host"))
+    kind, namespace, name = _s(ref.get("kind")), _s(ref.get("namespace")), _s(ref.get("name"))
+    uid, api_version = _s(ref.get("uid")), _s(ref.get("apiVersion"))
+    type_, reason = _s(event.get("type")), _s(event.get("reason"))
+    spam = "".join((component, host, kind, namespace, name, uid, api_version))
+    full = "".join(
+        (component, host, kind, namespace, name, _s(ref.get("fieldPath")), uid, api_version, type_, reason)
+    ) + _s(event.get("message"))
+    aggregate = "".join(
+        (
+            spam,
+            type_,
+            reason,
+            _s(event.get("reportingComponent")),
+            _s(event.get("reportingInstance")),
+        )
+    )
+    return full, aggregate, spam
 
 
 def event_key(event: dict[str, Any]) -> str:
     """Upstream ``getEventKey``: identical events (same message) share it."""
-    ref, source = _ref(event), _source(event)
-    return _join(
-        source.get("component"),
-        source.get("host"),
-        ref.get("kind"),
-        ref.get("namespace"),
-        ref.get("name"),
-        ref.get("fieldPath"),
-        ref.get("uid"),
-        ref.get("apiVersion"),
-        event.get("type"),
-        event.get("reason"),
-        event.get("message"),
-    )
+    return _keys(event)[0]
 
 
 def _spam_key(event: dict[str, Any]) -> str:
-    ref, source = _ref(event), _source(event)
-    return _join(
-        source.get("component"),
-        source.get("host"),
-        ref.get("kind"),
-        ref.get("namespace"),
-        ref.get("name"),
-        ref.get("uid"),
-        ref.get("apiVersion"),
-    )
+    return _keys(event)[2]
 
 
 def _aggregate_key(event: dict[str, Any]) -> tuple[str, str]:
     """Upstream ``EventAggregatorByReasonFunc``: (aggregate key, message)."""
-    ref, source = _ref(event), _source(event)
-    key = _join(
-        source.get("component"),
-        source.get("host"),
-        ref.get("kind"),
-        ref.get("namespace"),
-        ref.get("name"),
-        ref.get("uid"),
-        ref.get("apiVersion"),
-        event.get("type"),
-        event.get("reason"),
-        event.get("reportingComponent"),
-        event.get("reportingInstance"),
-    )
-    return key, str(event.get("message") or "")
+    return _keys(event)[1], str(event.get("message") or "")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class _AggregateRecord:
     local_keys: set[str]
     last_timestamp: float
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class _EventLog:
     count: int
     first_timestamp: str
@@ -136,7 +126,7 @@ class _EventLog:
     resource_version: str
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class _SpamRecord:
     tokens: float
     last: float
@@ -166,9 +156,11 @@ class EventCorrelator:
         ``name_for`` is the name an aggregate event gets if one has to be created (the recorder's
         ``<object>.<hex timestamp>``).
         """
-        aggregated, cache_key = self._aggregate(event, name_for=name_for)
+        keys = _keys(event)
+        aggregated, cache_key = self._aggregate(event, keys, name_for=name_for)
         observed, patch = self._observe(aggregated, cache_key)
-        if self._filtered(observed):
+        # The aggregate event keeps the source and involvedObject: the spam key is the same.
+        if self._filtered(keys[2]):
             return CorrelateResult(event=observed, patch=None, skip=True)
         return CorrelateResult(event=observed, patch=patch, skip=False)
 
@@ -186,10 +178,12 @@ class EventCorrelator:
             ),
         )
 
-    def _aggregate(self, event: dict[str, Any], *, name_for: str) -> tuple[dict[str, Any], str]:
+    def _aggregate(
+        self, event: dict[str, Any], keys: tuple[str, str, str], *, name_for: str
+    ) -> tuple[dict[str, Any], str]:
         now = self._clock.monotonic()
-        full_key = event_key(event)
-        aggregate_key, local_key = _aggregate_key(event)
+        full_key, aggregate_key = keys[0], keys[1]
+        local_key = str(event.get("message") or "")
         record = self._aggregates.get(aggregate_key)
         if record is None or now - record.last_timestamp > DEFAULT_AGGREGATE_INTERVAL_SECONDS:
             record = _AggregateRecord(local_keys=set(), last_timestamp=now)
@@ -242,9 +236,8 @@ class EventCorrelator:
         )
         return event, patch
 
-    def _filtered(self, event: dict[str, Any]) -> bool:
+    def _filtered(self, key: str) -> bool:
         now = self._clock.monotonic()
-        key = _spam_key(event)
         record = self._spam.get(key)
         if record is None:
             record = _SpamRecord(tokens=float(DEFAULT_SPAM_BURST), last=now)

@@ -49,20 +49,17 @@ MSG_UNSUPPORTED_TYPE = "Unsupported event type: '{type}'"
 
 
 def object_reference(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """An ObjectReference to ``obj`` (upstream ``reference.GetReference``)."""
+    """An ObjectReference to ``obj`` (upstream ``reference.GetReference``); empty fields are left out."""
     metadata = obj.get("metadata") or {}
-    ref: dict[str, Any] = {}
-    for field, value in (
-        ("kind", obj.get("kind")),
-        ("namespace", metadata.get("namespace")),
-        ("name", metadata.get("name")),
-        ("uid", metadata.get("uid")),
-        ("apiVersion", obj.get("apiVersion")),
-        ("resourceVersion", metadata.get("resourceVersion")),
-    ):
-        if value:
-            ref[field] = value
-    return ref
+    ref = {
+        "kind": obj.get("kind"),
+        "namespace": metadata.get("namespace"),
+        "name": metadata.get("name"),
+        "uid": metadata.get("uid"),
+        "apiVersion": obj.get("apiVersion"),
+        "resourceVersion": metadata.get("resourceVersion"),
+    }
+    return {k: v for k, v in ref.items() if v}
 
 
 def make_event(
@@ -124,6 +121,7 @@ class EventRecorder:
         self._idle = asyncio.Event()
         self._idle.set()
         self._last_nanos = 0
+        self._stamp: tuple[int, str] = (-1, "")
 
     def event(self, obj: Mapping[str, Any], type: str, reason: str, message: str) -> None:
         """Record an event about ``obj`` (fire-and-forget)."""
@@ -135,6 +133,7 @@ class EventRecorder:
             return
         now = self._clock.now()
         ref_name = str((obj.get("metadata") or {}).get("name") or "")
+        nanos = self._unique_nanos(now)
         self._pending.append(
             make_event(
                 obj,
@@ -143,8 +142,8 @@ class EventRecorder:
                 message=message,
                 component=self.component,
                 host=self.host,
-                timestamp=clock_mod.format_time(now),
-                name=f"{ref_name}.{self._unique_nanos(now):x}",
+                timestamp=self._timestamp(now),
+                name=f"{ref_name}.{nanos:x}",
             )
         )
         self._idle.clear()
@@ -153,6 +152,13 @@ class EventRecorder:
     def eventf(self, obj: Mapping[str, Any], type: str, reason: str, fmt: str, *args: object) -> None:
         """:meth:`event` with a %-format message."""
         self.event(obj, type, reason, fmt % args if args else fmt)
+
+    def _timestamp(self, now: dt.datetime) -> str:
+        """``format_time(now)``, formatted once per second (a busy scheduler records thousands)."""
+        second = int(now.timestamp())
+        if self._stamp[0] != second:
+            self._stamp = (second, clock_mod.format_time(now))
+        return self._stamp[1]
 
     def _unique_nanos(self, now: dt.datetime) -> int:
         delta = now - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kubeds.scheduler.framework import NodeInfo
+from kubeds.scheduler.framework import CycleState, NodeInfo
 
 __all__ = ["CacheError", "SchedulerCache", "pod_uid"]
 
@@ -107,11 +107,11 @@ class SchedulerCache:
 
     # -- pods -----------------------------------------------------------------------------------
 
-    def _account(self, pod: Mapping[str, Any]) -> None:
+    def _account(self, pod: Mapping[str, Any], state: CycleState | None = None) -> None:
         node = _node_name_of_pod(pod)
         info = self._nodes.get(node)
         if info is not None:
-            info.add_pod(pod)
+            info.add_pod(pod, state=state)
         else:
             self._orphans.setdefault(node, {})[pod_uid(pod)] = pod
 
@@ -127,12 +127,15 @@ class SchedulerCache:
             if not orphans:
                 del self._orphans[node]
 
-    def assume_pod(self, pod: Mapping[str, Any]) -> None:
-        """Account ``pod`` (its ``spec.nodeName`` already set to the chosen node) before binding."""
+    def assume_pod(self, pod: Mapping[str, Any], *, state: CycleState | None = None) -> None:
+        """Account ``pod`` (its ``spec.nodeName`` already set to the chosen node) before binding.
+
+        ``state`` is the cycle state the decision was made with (its requests and ports are reused).
+        """
         key = pod_uid(pod)
         if key in self._pods:
             raise CacheError(MSG_ALREADY_ASSUMED.format(key=key))
-        self._account(pod)
+        self._account(pod, state)
         self._pods[key] = _PodState(pod, assumed=True)
 
     def finish_binding(self, pod: Mapping[str, Any]) -> None:

@@ -146,14 +146,24 @@ class NodeInfo:
         self.node = node
         self.allocatable, self.allowed_pod_number = node_allocatable(node)
 
-    def add_pod(self, pod: Mapping[str, Any]) -> None:
-        """Account a pod on this node; adding a pod already present replaces it."""
+    def add_pod(self, pod: Mapping[str, Any], *, state: CycleState | None = None) -> None:
+        """Account a pod on this node; adding a pod already present replaces it.
+
+        ``state`` is the pod's scheduling-cycle state when the scheduler assumes it: its requests and
+        ports are then not computed again.
+        """
         key = _pod_key(pod)
         if key in self.pods:
             self.remove_pod(pod)
-        non_zero = pod_requests(pod, non_zero=True)
-        usage = _PodUsage(pod_requests(pod), non_zero.get(CPU, 0), non_zero.get(MEMORY, 0), [])
-        usage.ports = list(pod_host_ports(pod))
+        if state is None:
+            request, non_zero, ports = (
+                pod_requests(pod),
+                pod_requests(pod, non_zero=True),
+                list(pod_host_ports(pod)),
+            )
+        else:
+            request, non_zero, ports = dict(state.request), state.non_zero_request, list(state.wanted_ports)
+        usage = _PodUsage(request, non_zero.get(CPU, 0), non_zero.get(MEMORY, 0), ports)
         self.pods[key] = pod
         self._usage[key] = usage
         self._apply(usage, 1)
@@ -230,6 +240,7 @@ class ScheduleResult:
     unschedulable_plugins: frozenset[str] = frozenset()
     preemption_candidates: tuple[str, ...] = ()
     scores: dict[str, int] = field(default_factory=dict)
+    state: CycleState | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -366,12 +377,20 @@ def schedule_pod(
     percentage_of_nodes_to_score: int = 0,
     rng: random.Random | None = None,
     start_index: int = 0,
+    pre: nodeaffinity.PreFilterResult | None = None,
+    state: CycleState | None = None,
 ) -> ScheduleResult:
-    """Pick a node for ``pod`` among ``node_infos`` (the cache snapshot), or explain why none fits."""
+    """Pick a node for ``pod`` among ``node_infos`` (the cache snapshot), or explain why none fits.
+
+    ``pre`` and ``state`` are the NodeAffinity PreFilter result and the cycle state if the caller
+    has them already (computed from ``pod`` otherwise); the result carries the state.
+    """
     if not node_infos:
         return ScheduleResult(None, message=NO_NODES_AVAILABLE)
-    state = CycleState.of(pod)
-    pre = nodeaffinity.pre_filter(pod)
+    if state is None:
+        state = CycleState.of(pod)
+    if pre is None:
+        pre = nodeaffinity.pre_filter(pod)
     if pre.status is not None:
         rejected = pre.status.with_plugin(nodeaffinity.NAME)
         return _unschedulable(
@@ -413,6 +432,7 @@ def schedule_pod(
             feasible_nodes=1,
             next_start_index=next_start,
             node_statuses=statuses,
+            state=state,
         )
     totals = _prioritize(pod, feasible, state)
     chosen = select_host(list(totals.items()), rng=rng or random.Random())
@@ -423,4 +443,5 @@ def schedule_pod(
         next_start_index=next_start,
         node_statuses=statuses,
         scores=totals,
+        state=state,
     )

@@ -22,7 +22,8 @@ consistent cache: skip deleted and already-assumed pods; pick a host; *assume* t
 bind in a background task (``POST pods/{name}/binding``, upstream's binding goroutine), so the loop
 goes on with the next pod at once. A pod whose required node affinity names nodes through
 ``matchFields metadata.name`` (DaemonSet pods) is evaluated only on those nodes, looked up by name
-rather than scanned; only if none fits is the full node list used, to word the message as upstream
+rather than scanned (the PreFilter result and the cycle state are computed once per cycle, and the
+assume reuses the state's requests and ports); only if none fits is the full node list used, to word the message as upstream
 (the other nodes count as "didn't satisfy plugin(s) [NodeAffinity]").
 
 On failure (:meth:`Scheduler._handle_failure`): the latest cached copy goes back to the queue
@@ -379,7 +380,7 @@ class Scheduler:
             return
         assumed = {**pod, "spec": {**_spec(pod), "nodeName": result.node_name}}
         try:
-            self.cache.assume_pod(assumed)
+            self.cache.assume_pod(assumed, state=result.state)
         except cache_mod.CacheError as exc:
             self.stats.errors += 1
             self._handle_failure(info, str(exc), reason=POD_REASON_SCHEDULER_ERROR)
@@ -393,18 +394,28 @@ class Scheduler:
         """Run the framework on the cache; DaemonSet-style pods only on their named nodes."""
         all_nodes = self.cache.node_infos()
         pre = nodeaffinity.pre_filter(pod)
+        state = framework.CycleState.of(pod)
         if all_nodes and pre.status is None and pre.node_names is not None:
+            names = pre.node_names
             named: Sequence[framework.NodeInfo] = [
-                info for name in sorted(pre.node_names) if (info := self.cache.get(name)) is not None
+                info
+                for name in (names if len(names) == 1 else sorted(names))
+                if (info := self.cache.get(name)) is not None
             ]
             if named:
-                result = self._run_framework(pod, named, num_all=len(all_nodes))
+                result = self._run_framework(pod, named, num_all=len(all_nodes), pre=pre, state=state)
                 if result.node_name is not None:
                     return result
-        return self._run_framework(pod, all_nodes, num_all=len(all_nodes))
+        return self._run_framework(pod, all_nodes, num_all=len(all_nodes), pre=pre, state=state)
 
     def _run_framework(
-        self, pod: Mapping[str, Any], nodes: Sequence[framework.NodeInfo], *, num_all: int
+        self,
+        pod: Mapping[str, Any],
+        nodes: Sequence[framework.NodeInfo],
+        *,
+        num_all: int,
+        pre: nodeaffinity.PreFilterResult,
+        state: framework.CycleState,
     ) -> framework.ScheduleResult:
         result = framework.schedule_pod(
             pod,
@@ -412,6 +423,8 @@ class Scheduler:
             percentage_of_nodes_to_score=self.config.percentage_of_nodes_to_score,
             rng=self._rng,
             start_index=self._next_start_node_index,
+            pre=pre,
+            state=state,
         )
         if num_all:
             self._next_start_node_index = (self._next_start_node_index + result.evaluated_nodes) % num_all

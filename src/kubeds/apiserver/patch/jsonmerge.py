@@ -11,10 +11,10 @@ anything else (lists included) replaces. Nulls are pruned from values that are c
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
+from kubeds.apiserver import codec
 from kubeds.apiserver.patch.errors import PatchError, bad_request
 
 __all__ = ["json_merge_patch"]
@@ -37,8 +37,8 @@ def json_merge_patch(original: dict[str, Any], patch: Any) -> dict[str, Any]:
         raise PatchError(MSG_NOT_AN_OBJECT.format(value=rendered), code=422, reason="Invalid")
     if not isinstance(patch, dict):
         raise bad_request(ERR_BAD_JSON_PATCH)
-    document = copy.deepcopy(original)
-    _merge_docs(document, copy.deepcopy(patch))
+    document: dict[str, Any] = codec.clone(original)
+    _merge_docs(document, codec.clone(patch))
     return document
 
 

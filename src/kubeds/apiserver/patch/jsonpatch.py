@@ -16,10 +16,10 @@ decoder kubectl triggers; ``strict=False`` gives ``jsonpatch.DecodePatch``'s tex
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
+from kubeds.apiserver import codec
 from kubeds.apiserver.patch.errors import PatchError, bad_request, invalid_generic
 from kubeds.apiserver.patch.gofmt import json_kind
 
@@ -56,7 +56,7 @@ def json_patch(original: dict[str, Any], ops: Any, *, strict: bool = True) -> di
     if len(ops) > MAX_JSON_PATCH_OPERATIONS:
         message = MSG_TOO_LARGE.format(max=MAX_JSON_PATCH_OPERATIONS, got=len(ops))
         raise PatchError(message, code=413, reason="RequestEntityTooLarge")
-    document = copy.deepcopy(original)
+    document: dict[str, Any] = codec.clone(original)
     for op in ops:
         try:
             _apply(document, op)
@@ -181,7 +181,7 @@ def _set(container: Any, key: str, value: Any) -> None:
 
 
 def _value(op: dict[str, Any]) -> Any:
-    return copy.deepcopy(op.get("value"))
+    return codec.clone(op.get("value"))
 
 
 def _json_equal(left: Any, right: Any) -> bool:
@@ -285,7 +285,7 @@ def _op_copy(document: Any, op: dict[str, Any]) -> None:
     if target is None:
         raise _wrap(f"copy operation does not apply: doc is missing destination path: {path}", ERR_MISSING)
     try:
-        _add(*target, copy.deepcopy(value))
+        _add(*target, codec.clone(value))
     except _OpError as exc:
         raise _wrap("error while adding value during copy", str(exc)) from None
 

@@ -25,9 +25,9 @@ leave it (survivors of ``$patch: delete``, then appended items), which its unit 
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
+from kubeds.apiserver import codec
 from kubeds.apiserver.patch.errors import bad_request, smp_error
 from kubeds.apiserver.patch.gofmt import go_equal, go_type_name, go_value, json_kind
 from kubeds.apiserver.patch.ordering import (
@@ -83,7 +83,7 @@ def apply_strategic_patch(original: Any, patch: Any, *, schema: Schema) -> dict[
         patch = {}
     if not isinstance(patch, dict):
         raise bad_request(MSG_PATCH_NOT_OBJECT.format(kind=json_kind(patch)))
-    return _Merger(schema).merge_map(copy.deepcopy(original), copy.deepcopy(patch), schema.root)
+    return _Merger(schema).merge_map(codec.clone(original), codec.clone(patch), schema.root)
 
 
 def _is_directive_key(key: str) -> bool:

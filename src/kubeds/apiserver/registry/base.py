@@ -17,12 +17,22 @@ Subclasses override the small hooks; everything is plain dict manipulation.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-__all__ = ["META_FIELDS", "Strategy", "nested_str"]
+from kubeds.apiserver import codec
+
+__all__ = ["META_FIELDS", "Strategy", "field_str", "nested_str"]
 
 META_FIELDS = ("metadata.name", "metadata.namespace")
+
+
+def field_str(value: Any) -> str:
+    """A value rendered as a field-selector string (``""`` for None, ``true``/``false`` for booleans)."""
+    if value is None:
+        return ""
+    if value is True or value is False:
+        return "true" if value else "false"
+    return value if type(value) is str else str(value)
 
 
 def nested_str(obj: dict[str, Any], *path: str) -> str:
@@ -32,11 +42,7 @@ def nested_str(obj: dict[str, Any], *path: str) -> str:
         if not isinstance(cur, dict):
             return ""
         cur = cur.get(p)
-    if cur is None:
-        return ""
-    if isinstance(cur, bool):
-        return "true" if cur else "false"
-    return str(cur)
+    return field_str(cur)
 
 
 class Strategy:
@@ -77,7 +83,7 @@ class Strategy:
     def prepare_for_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
         if self.has_status:
             if "status" in old:
-                new["status"] = copy.deepcopy(old["status"])
+                new["status"] = codec.clone(old["status"])
             else:
                 new.pop("status", None)
         meta = new.setdefault("metadata", {})
@@ -94,7 +100,7 @@ class Strategy:
         """Only ``status`` changes through /status (``ResetObjectMetaForStatus`` + spec from old)."""
         status = new.get("status")
         new.clear()
-        new.update(copy.deepcopy(old))
+        new.update(codec.clone(old))
         if status is None:
             new.pop("status", None)
         else:
@@ -115,7 +121,16 @@ class Strategy:
         return fields
 
     def extra_fields(self, obj: dict[str, Any]) -> dict[str, str]:
-        return {label: nested_str(obj, *label.split(".")) for label in self.extra_field_labels}
+        return {label: nested_str(obj, *parts) for label, parts in self._label_parts()}
+
+    def _label_parts(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        # Split once per strategy class: field sets are computed for every watch event.
+        cls = type(self)
+        parts: tuple[tuple[str, tuple[str, ...]], ...] | None = cls.__dict__.get("_split_labels")
+        if parts is None:
+            parts = tuple((label, tuple(label.split("."))) for label in cls.extra_field_labels)
+            cls._split_labels = parts  # type: ignore[attr-defined]
+        return parts
 
     # ---- delete -----------------------------------------------------------------------------
     def grace_period(self, obj: dict[str, Any], requested: int | None) -> int:

@@ -10,9 +10,9 @@ with; main-resource updates keep the old status; ``/status`` keeps the old spec;
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
+from kubeds.apiserver import codec
 from kubeds.apiserver.registry.base import Strategy
 
 __all__ = ["NAMESPACE_FINALIZER", "NamespaceStrategy", "NodeStrategy"]
@@ -56,4 +56,4 @@ class NamespaceStrategy(Strategy):
         if old_fin is None:
             spec.pop("finalizers", None)
         else:
-            spec["finalizers"] = copy.deepcopy(old_fin)
+            spec["finalizers"] = codec.clone(old_fin)

@@ -10,10 +10,10 @@ becomes 1) and ``PodToSelectableFields`` lists the field labels.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from kubeds.apiserver.registry.base import Strategy, nested_str
+from kubeds.apiserver import codec
+from kubeds.apiserver.registry.base import Strategy, field_str, nested_str
 
 __all__ = ["PodStrategy", "qos_class"]
 
@@ -70,11 +70,26 @@ class PodStrategy(Strategy):
         return {"phase": "Pending", "qosClass": qos_class(obj)}
 
     def extra_fields(self, obj: dict[str, Any]) -> dict[str, str]:
-        fields = super().extra_fields(obj)
-        fields["spec.hostNetwork"] = "true" if (obj.get("spec") or {}).get("hostNetwork") else "false"
-        ips = (obj.get("status") or {}).get("podIPs") or []
-        fields["status.podIPs"] = nested_str(ips[0], "ip") if ips and isinstance(ips[0], dict) else ""
-        return fields
+        # Written out (not the generic walk): every pod watch event with a field selector needs it.
+        spec, status = obj.get("spec"), obj.get("status")
+        if not isinstance(spec, dict):
+            spec = {}
+        if not isinstance(status, dict):
+            status = {}
+        ips = status.get("podIPs") or []
+        return {
+            "spec.nodeName": field_str(spec.get("nodeName")),
+            "spec.restartPolicy": field_str(spec.get("restartPolicy")),
+            "spec.schedulerName": field_str(spec.get("schedulerName")),
+            "spec.serviceAccountName": field_str(spec.get("serviceAccountName")),
+            "spec.hostNetwork": "true" if spec.get("hostNetwork") else "false",
+            "status.phase": field_str(status.get("phase")),
+            "status.podIP": field_str(status.get("podIP")),
+            "status.podIPs": nested_str(ips[0], "ip")
+            if isinstance(ips, list) and ips and isinstance(ips[0], dict)
+            else "",
+            "status.nominatedNodeName": field_str(status.get("nominatedNodeName")),
+        }
 
     def prepare_for_status_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
         new_meta = new.get("metadata") or {}
@@ -85,7 +100,7 @@ class PodStrategy(Strategy):
             if value is None:
                 meta.pop(key, None)
             else:
-                meta[key] = copy.deepcopy(value)
+                meta[key] = codec.clone(value)
 
     def grace_period(self, obj: dict[str, Any], requested: int | None) -> int:
         spec = obj.get("spec") or {}

@@ -14,6 +14,11 @@ dotted field names, ``[i]`` for array items and ``.key`` for map entries.
 
 Values of the wrong JSON type (a string where an object is declared) are not unknown fields; the
 decoder's type errors are someone else's business, so the walk just does not descend into them.
+
+Every write walks its body, so the walk runs on compiled types: a type whose values cannot hold
+an unknown field (scalars, free-form values, arrays and maps of them, e.g. labels) is not
+entered, and paths are rendered only for the unknown fields found. With ``touched`` (a patch)
+only the parts the patch names are walked.
 """
 
 from __future__ import annotations
@@ -42,40 +47,128 @@ def known_kinds() -> list[str]:
     return sorted(_schema()[0])
 
 
-def _walk(value: Any, type_name: str, path: str, out: list[str]) -> None:
-    if type_name.startswith(_ARRAY):
+# A compiled type: (tag, payload). Scalars, free-form values and arrays/maps whose items are such
+# compile to _LEAF (nothing below them can be unknown); arrays and maps carry their item type name;
+# models carry their field table (field name -> declared type name).
+_LEAF, _ARRAY_OF, _MAP_OF, _MODEL = 0, 1, 2, 3
+_Compiled = tuple[int, Any]
+_compiled: dict[str, _Compiled] = {}
+
+
+def _compile(type_name: str) -> _Compiled:
+    done = _compiled.get(type_name)
+    if done is not None:
+        return done
+    if type_name.startswith((_ARRAY, _MAP)):
+        _compiled[type_name] = (_LEAF, None)  # provisional, for self-referencing types
+        item = _compile(type_name[2:])
+        tag = _ARRAY_OF if type_name.startswith(_ARRAY) else _MAP_OF
+        out: _Compiled = (_LEAF, None) if item[0] == _LEAF else (tag, type_name[2:])
+    else:
+        fields = _schema()[1].get(type_name)
+        out = (_LEAF, None) if fields is None else (_MODEL, fields)
+    _compiled[type_name] = out
+    return out
+
+
+def _render(segments: list[str | int], last: str | int) -> str:
+    parts: list[str] = []
+    for seg in (*segments, last):
+        if isinstance(seg, int):
+            parts.append(f"[{seg}]")
+        else:
+            parts.append(f".{seg}" if parts else seg)
+    return "".join(parts)
+
+
+def _walk(value: Any, compiled: _Compiled, segments: list[str | int], out: list[str]) -> None:
+    """Append the unknown fields below ``value``; ``segments`` is the path so far (names, indexes).
+
+    Paths are rendered only for unknown fields, and subtrees that cannot hold any are not entered.
+    """
+    tag, payload = compiled
+    if tag == _MODEL:
+        if not isinstance(value, dict):
+            return  # a value of the wrong type: not an unknown field
+        for k, item in value.items():
+            declared = payload.get(k)
+            if declared is None:
+                out.append(_render(segments, k))
+                continue
+            if item is None:
+                continue
+            sub = _compiled.get(declared) or _compile(declared)
+            if sub[0] != _LEAF:
+                segments.append(k)
+                _walk(item, sub, segments, out)
+                segments.pop()
+        return
+    if tag == _LEAF:
+        return
+    item_type = _compiled.get(payload) or _compile(payload)
+    if tag == _ARRAY_OF:
         if isinstance(value, list):
             for i, item in enumerate(value):
-                _walk(item, type_name[2:], f"{path}[{i}]", out)
+                segments.append(i)
+                _walk(item, item_type, segments, out)
+                segments.pop()
+    elif isinstance(value, dict):
+        for k, item in value.items():
+            segments.append(str(k))
+            _walk(item, item_type, segments, out)
+            segments.pop()
+
+
+def _walk_touched(
+    value: Any, compiled: _Compiled, touched: Any, segments: list[str | int], out: list[str]
+) -> None:
+    """:func:`_walk` restricted to the keys ``touched`` (a patch document) has, level by level.
+
+    Where the patch holds anything but an object (a list, a scalar), the whole value is walked.
+    """
+    if not isinstance(touched, dict):
+        _walk(value, compiled, segments, out)
         return
-    if type_name.startswith(_MAP):
-        if isinstance(value, dict):
-            for k, item in value.items():
-                _walk(item, type_name[2:], f"{path}.{k}" if path else str(k), out)
+    tag, payload = compiled
+    if tag not in (_MODEL, _MAP_OF) or not isinstance(value, dict):
+        _walk(value, compiled, segments, out)
         return
-    fields = _schema()[1].get(type_name)
-    if fields is None or not isinstance(value, dict):
-        return  # a scalar or free-form value: nothing below it is checked
+    item_type = None if tag == _MODEL else (_compiled.get(payload) or _compile(payload))
     for k, item in value.items():
-        sub = f"{path}.{k}" if path else str(k)
-        declared = fields.get(k)
-        if declared is None:
-            out.append(sub)
-        elif item is not None:
-            _walk(item, declared, sub, out)
+        if k not in touched:
+            continue
+        if item_type is None:
+            declared = payload.get(k)
+            if declared is None:
+                out.append(_render(segments, k))
+                continue
+            if item is None:
+                continue
+            sub = _compiled.get(declared) or _compile(declared)
+        else:
+            sub = item_type
+        if sub[0] != _LEAF:
+            segments.append(str(k))
+            _walk_touched(item, sub, touched[k], segments, out)
+            segments.pop()
 
 
-def unknown_fields(kind: str, obj: dict[str, Any]) -> list[str]:
+def unknown_fields(kind: str, obj: dict[str, Any], *, touched: Any = None) -> list[str]:
     """Paths of the fields of ``obj`` that ``kind``'s schema does not declare, in document order.
 
     Returns ``[]`` for a kind with no schema. The API server formats each path as upstream's
-    ``unknown field "<path>"``.
+    ``unknown field "<path>"``. ``touched``, when an object, is the patch that produced ``obj``:
+    only the parts it names are walked (the rest was stored, so already checked); a list patch
+    (JSON patch) or None walks everything.
     """
     root = _schema()[0].get(kind)
     if root is None:
         return []
     out: list[str] = []
-    _walk(obj, root, "", out)
+    if isinstance(touched, dict):
+        _walk_touched(obj, _compile(root), touched, [], out)
+    else:
+        _walk(obj, _compile(root), [], out)
     return out
 
 

@@ -12,10 +12,10 @@ the changed spec fields instead (approximate by design: kubectl prints it verbat
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
+from kubeds.apiserver import codec
 from kubeds.apiserver.validation import meta, names, podspec
 from kubeds.models.fielderrors import FieldError, Path
 
@@ -123,7 +123,7 @@ def validate_pod_update(new: dict[str, Any], old: dict[str, Any]) -> list[FieldE
             FieldError.invalid(deadline_path, None, "must not update from a positive integer to nil value")
         )
 
-    munged = copy.deepcopy(new_spec)
+    munged = codec.clone(new_spec)
     for list_name in ("containers", "initContainers"):
         for container, old_container in zip(
             _list(munged.get(list_name)), _list(old_spec.get(list_name)), strict=False
@@ -155,7 +155,7 @@ def validate_pod_update(new: dict[str, Any], old: dict[str, Any]) -> list[FieldE
 
 def _restore(munged: dict[str, Any], old: dict[str, Any], key: str) -> None:
     if key in old:
-        munged[key] = copy.deepcopy(old[key])
+        munged[key] = codec.clone(old[key])
     else:
         munged.pop(key, None)
 

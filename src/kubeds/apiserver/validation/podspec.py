@@ -7,11 +7,19 @@ preemptionPolicy), ``validateVolumes``/``validateVolumeSource`` (hostPath, confi
 persistentVolumeClaim, defaultMode), ``ValidateTolerations``, ``validateTaintEffect`` (shared with
 Node taints), ``ValidateNodeSelectorRequirement`` and ``ValidatePodTemplateSpec`` (whose label
 errors, as upstream, sit at ``<template>.labels``, not ``<template>.metadata.labels``).
+
+:func:`validate_pod_spec` is a pure function of the spec and the path, and the pods of one
+DaemonSet or ReplicaSet carry the same spec but for ``affinity`` (the DaemonSet controller pins each
+pod to its node there). So everything but the affinity is memoised per (path, JSON encoding of the
+spec without ``affinity``); the affinity is validated every time and its errors keep their place
+in upstream's order. A spec that cannot be encoded is validated without the memo.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import orjson
 
 from kubeds.apiserver.validation import containers, meta, names
 from kubeds.models.fielderrors import FieldError, Path
@@ -249,9 +257,36 @@ def _invalid_names(value: Any, path: Path, check: Any) -> list[FieldError]:
     return [FieldError.invalid(str(path), value, m) for m in check(value)]
 
 
+_MEMO_SIZE = 512
+_AFFINITY = "affinity"
+_memo: dict[tuple[str, bytes], tuple[tuple[FieldError, ...], tuple[FieldError, ...]]] = {}
+
+
 def validate_pod_spec(spec: Any, path: Path) -> list[FieldError]:
-    """``ValidatePodSpec`` for the fields kubeds simulates."""
+    """``ValidatePodSpec`` for the fields kubeds simulates (memoised, see the module docstring)."""
     spec = _dict(spec)
+    try:
+        key = (str(path), orjson.dumps({k: v for k, v in spec.items() if k != _AFFINITY}))
+    except TypeError:
+        before, after = _validate_pod_spec_parts(spec, path)
+    else:
+        cached = _memo.get(key)
+        if cached is None:
+            before_list, after_list = _validate_pod_spec_parts(spec, path)
+            cached = (tuple(before_list), tuple(after_list))
+            if len(_memo) >= _MEMO_SIZE:
+                _memo.clear()
+            _memo[key] = cached
+        before, after = list(cached[0]), list(cached[1])
+    errs = before
+    if spec.get(_AFFINITY):
+        errs.extend(_validate_affinity(spec.get(_AFFINITY), path.child(_AFFINITY)))
+    errs.extend(after)
+    return errs
+
+
+def _validate_pod_spec_parts(spec: dict[str, Any], path: Path) -> tuple[list[FieldError], list[FieldError]]:
+    """The errors of the fields before ``affinity`` and after it, in upstream's order."""
     volumes, errs = _validate_volumes(spec.get("volumes"), path.child("volumes"))
     errs.extend(containers.validate_containers(spec.get("containers"), volumes, path.child("containers")))
     errs.extend(
@@ -272,8 +307,7 @@ def validate_pod_spec(spec: Any, path: Path) -> list[FieldError]:
     # Checks of absent fields find nothing: they are skipped (and their paths not built).
     if spec.get("nodeSelector"):
         errs.extend(meta.validate_labels(spec.get("nodeSelector"), path.child("nodeSelector")))
-    if spec.get("affinity"):
-        errs.extend(_validate_affinity(spec.get("affinity"), path.child("affinity")))
+    before, errs = errs, []
     if spec.get("serviceAccountName"):
         errs.extend(
             _invalid_names(
@@ -303,7 +337,7 @@ def validate_pod_spec(spec: Any, path: Path) -> list[FieldError]:
         )
     if spec.get("preemptionPolicy") is not None:
         errs.extend(validate_preemption_policy(spec.get("preemptionPolicy"), path.child("preemptionPolicy")))
-    return errs
+    return before, errs
 
 
 def validate_pod_template_spec(template: Any, path: Path) -> list[FieldError]:

@@ -19,6 +19,10 @@ Results are plain ``{resource: int}``: cpu in millicores (``MilliValue``), every
 memory, ephemeral-storage and "scalar" resources (extended ``vendor.io/x``, ``hugepages-*``,
 ``attachable-volumes-*``, ``*kubernetes.io/*``), as upstream ``framework.Resource.Add``.
 
+:func:`pod_requests` is memoised on what it reads (each container's requests and restart policy,
+pod-level requests, overhead): the pods of one DaemonSet or ReplicaSet share a template, so the
+exact (Fraction) arithmetic runs once per template, not once per pod and scheduling step.
+
 Host ports are upstream ``NodeInfo.UsedPorts``/``HostPortInfo`` (``pkg/scheduler/framework/types.go``):
 ``(protocol, port)`` pairs per host IP, protocol defaulting to TCP and IP to ``0.0.0.0``.
 """
@@ -110,9 +114,48 @@ def _to_ints(reqs: Mapping[str, Fraction]) -> dict[str, int]:
     return {k: milli_value(v) if k == CPU else value(v) for k, v in reqs.items()}
 
 
+_MEMO_SIZE = 1024
+_memo: dict[tuple[Any, ...], dict[str, int]] = {}
+
+
+def _items(rl: Any) -> tuple[tuple[Any, Any], ...] | None:
+    return tuple(rl.items()) if rl else None
+
+
+def _memo_key(spec: Mapping[str, Any], non_zero: bool) -> tuple[Any, ...]:
+    """Everything :func:`_compute_requests` reads, as a hashable key (TypeError if unhashable)."""
+    key: list[Any] = [non_zero]
+    for c in spec.get("containers") or ():
+        key.append(_items((c.get("resources") or {}).get("requests")))
+    init = spec.get("initContainers")
+    if init:
+        key.append("init")
+        for c in init:
+            key.append((_items((c.get("resources") or {}).get("requests")), c.get("restartPolicy")))
+    key.append(_items((spec.get("resources") or {}).get("requests")))
+    key.append(_items(spec.get("overhead")))
+    out = tuple(key)
+    hash(out)
+    return out
+
+
 def pod_requests(pod: Mapping[str, Any], *, non_zero: bool = False) -> dict[str, int]:
-    """Effective requests of a pod (cpu in millicores), see the module docstring."""
+    """Effective requests of a pod (cpu in millicores), see the module docstring. A fresh dict."""
     spec = pod.get("spec") or {}
+    try:
+        key = _memo_key(spec, non_zero)
+    except (TypeError, AttributeError):
+        return _compute_requests(spec, non_zero)
+    cached = _memo.get(key)
+    if cached is None:
+        cached = _compute_requests(spec, non_zero)
+        if len(_memo) >= _MEMO_SIZE:
+            _memo.clear()
+        _memo[key] = cached
+    return dict(cached)
+
+
+def _compute_requests(spec: Mapping[str, Any], non_zero: bool) -> dict[str, int]:
     reqs: dict[str, Fraction] = {}
     for c in spec.get("containers") or ():
         _add(reqs, _container_requests(c, non_zero))
