@@ -37,7 +37,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from kubeds import clock as clock_mod
+from kubeds import clock as clock_mod, heap
 from kubeds.apiserver.handler import APIServer
 from kubeds.client import api as api_mod, transport
 from kubeds.scheduler.scheduler import Scheduler, SchedulerConfig
@@ -223,6 +223,7 @@ async def _timed_pods(
             }
             await pods.create_subresource(name, "binding", binding, namespace=NAMESPACE)
 
+    heap.freeze_survivors()  # as kubeds up does once its nodes are Ready (see kubeds.heap)
     start, cpu_start = time.perf_counter(), time.process_time()
     await _bounded(count, make)
     await watcher
@@ -262,6 +263,7 @@ async def run(
     if nodes < 1 or count < 1 or repeats < 1:
         raise ValueError("nodes, pods and repeats must be positive")
     samples: dict[str, list[float]] = {k: [] for k in ("floor", "floor_cpu", "scheduled", "scheduled_cpu")}
+    heap.tune_collector()  # the collector settings of every kubeds process
     with _quiet():
         for r in range(repeats):
             progress(f"run {r + 1}/{repeats}: floor ({count} pods created and bound by the client)")
