@@ -4,8 +4,11 @@ Mirrors upstream ``pkg/controller/disruption/disruption.go`` and
 ``k8s.io/component-helpers/apps/poddisruptionbudget`` (the ``DisruptionAllowed`` condition):
 
 * handlers only enqueue: a PDB on any change; a pod goes to the first PDB of its namespace whose
-  selector matches it (``getPdbForPod``; with more than one, the pod gets a Warning
-  ``MultiplePodDisruptionBudgets``);
+  selector matches it (``getPdbForPod`` over client-go's ``GetPodPodDisruptionBudgets``, policy/v1:
+  an empty selector matches every pod, labelled or not; with more than one, the pod gets a Warning
+  ``MultiplePodDisruptionBudgets``). A pod event costs O(PDBs of its namespace), never O(pods): the
+  PDBs come from the namespace index and their selectors are compiled once per resourceVersion, so
+  with no PDB in the namespace a pod event is one dict lookup;
 * ``sync(key)`` (``trySync``): the pods the selector matches (``{}`` matches every pod of the
   namespace); ``expectedPods`` and ``desiredHealthy`` from the spec:
 
@@ -47,7 +50,7 @@ from kubeds.controllers import common
 from kubeds.controllers.daemonset import pods as pods_mod
 from kubeds.machinery import cache, events as events_mod, informer as informer_mod
 from kubeds.models import intstr
-from kubeds.models.labels import SelectorError, format_selector_dict, selector_from_dict
+from kubeds.models.labels import LabelSelector, SelectorError, format_selector_dict, selector_from_dict
 
 __all__ = ["DisruptionConfig", "DisruptionController", "expected_and_desired", "updated_status"]
 
@@ -73,7 +76,10 @@ MSG_UNMANAGED_PODS = (
 NOT_DELETED_REASON = "NotDeleted"
 MSG_NOT_DELETED = "Pod was expected by PDB {namespace}/{name} to be deleted but it wasn't"
 MULTIPLE_PDBS_REASON = "MultiplePodDisruptionBudgets"
-MSG_MULTIPLE_PDBS = "Pod {namespace}/{name} matches multiple PodDisruptionBudgets.  Chose {pdb} arbitrarily."
+# Go's %q quoting of namespace, name and the chosen PDB (upstream getPdbForPod).
+MSG_MULTIPLE_PDBS = (
+    'Pod "{namespace}"/"{name}" matches multiple PodDisruptionBudgets.  Chose "{pdb}" arbitrarily.'
+)
 MSG_NO_CONTROLLERS = 'found no controllers for pod "{pod}"'
 MSG_NO_SCALE = "{resource} does not implement the scale subresource"
 
@@ -267,6 +273,8 @@ class DisruptionController(common.ManagedController):
         self.config = config
         self.pdb_client = api.resource("policy/v1", "poddisruptionbudgets")
         self.pdb_informer = self.factory.informer("policy/v1", "poddisruptionbudgets")
+        # PDB key -> (resourceVersion, compiled selector or None when invalid).
+        self._selectors: dict[str, tuple[str, LabelSelector | None]] = {}
         self.pod_informer = self.factory.informer("v1", "pods")
         self.rs_informer = self.factory.informer("apps/v1", "replicasets")
         self.d_informer = self.factory.informer("apps/v1", "deployments")
@@ -274,7 +282,7 @@ class DisruptionController(common.ManagedController):
         self.pdb_informer.add_event_handler(
             on_add=self._enqueue_pdb,
             on_update=lambda old, cur: self._enqueue_pdb(cur),
-            on_delete=self._enqueue_pdb,
+            on_delete=self._pdb_deleted,
         )
         self.pod_informer.add_event_handler(
             on_add=self._pod_changed,
@@ -287,27 +295,57 @@ class DisruptionController(common.ManagedController):
     def _enqueue_pdb(self, pdb: Obj) -> None:
         self.enqueue(cache.meta_namespace_key(pdb))
 
+    def _pdb_deleted(self, pdb: Obj) -> None:
+        self._selectors.pop(cache.meta_namespace_key(pdb), None)
+        self._enqueue_pdb(pdb)
+
     def _pod_changed(self, pod: Obj) -> None:
         pdb = self.pdb_for_pod(pod)
         if pdb is not None:
             self._enqueue_pdb(pdb)
 
+    def _selector_of(self, pdb: Obj) -> LabelSelector | None:
+        """The PDB's compiled selector (None when invalid), cached per resourceVersion."""
+        key = cache.meta_namespace_key(pdb)
+        version = str(_meta(pdb).get("resourceVersion") or "")
+        cached = self._selectors.get(key)
+        if cached is not None and cached[0] == version and version:
+            return cached[1]
+        try:
+            selector: LabelSelector | None = selector_from_dict((pdb.get("spec") or {}).get("selector"))
+        except SelectorError as exc:
+            log.warning("invalid selector: %s", exc)
+            selector = None
+        self._selectors[key] = (version, selector)
+        return selector
+
+    def pdbs_for_pod(self, pod: Obj) -> list[Obj]:
+        """Every PDB (by name) of the pod's namespace whose selector matches the pod's labels.
+
+        ``GetPodPodDisruptionBudgets``: PDBs with an invalid selector are skipped; an empty selector
+        matches every pod. Costs O(PDBs in the namespace), not O(pods).
+        """
+        namespace = str(_meta(pod).get("namespace") or "")
+        keys = self.pdb_informer.indexer.index_keys(cache.NAMESPACE_INDEX, namespace)
+        if not keys:
+            return []
+        labels = _meta(pod).get("labels") or {}
+        matching: list[Obj] = []
+        for key in keys:
+            pdb = self.pdb_informer.indexer.get_by_key(key)
+            if pdb is None:
+                continue
+            selector = self._selector_of(pdb)
+            if selector is not None and selector.matches(labels):
+                matching.append(pdb)
+        return matching
+
     def pdb_for_pod(self, pod: Obj) -> Obj | None:
         """The first PDB (by name) of the pod's namespace selecting it; Warning when several do."""
-        labels = _meta(pod).get("labels") or {}
-        if not labels:
-            return None
-        namespace = str(_meta(pod).get("namespace") or "")
-        matching: list[Obj] = []
-        for pdb in self.pdb_informer.indexer.by_index(cache.NAMESPACE_INDEX, namespace):
-            try:
-                selector = selector_from_dict((pdb.get("spec") or {}).get("selector"))
-            except SelectorError:
-                continue
-            if selector.matches(labels):
-                matching.append(pdb)
+        matching = self.pdbs_for_pod(pod)
         if not matching:
             return None
+        namespace = str(_meta(pod).get("namespace") or "")
         if len(matching) > 1:
             msg = MSG_MULTIPLE_PDBS.format(
                 namespace=namespace, name=_meta(pod).get("name"), pdb=_meta(matching[0]).get("name")
@@ -384,6 +422,7 @@ class DisruptionController(common.ManagedController):
             log.error("failSafe of PodDisruptionBudget %s failed: %s", cache.meta_namespace_key(pdb), exc)
 
     def pods_for_pdb(self, pdb: Obj) -> list[Obj]:
+        """The pods of the PDB's namespace its selector matches (a status sync, not a pod event)."""
         selector = selector_from_dict((pdb.get("spec") or {}).get("selector"))
         namespace = str(_meta(pdb).get("namespace") or "")
         pods = self.pod_informer.indexer.by_index(cache.NAMESPACE_INDEX, namespace)

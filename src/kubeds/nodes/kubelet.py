@@ -25,9 +25,16 @@ keeps the plan while the same stage still applies (a heartbeat stays five minute
 often the node changes), replaces it otherwise, and drops it when no stage applies. A worker
 re-matches before playing, so a plan made stale by a change is never played.
 
+Playing a stage is one write: a stage due at once after it that says ``coalesce`` (the fast
+profile's pod-ready after pod-create) is folded into the same status patch (:mod:`.chain`), so a
+bound pod becomes Running+Ready with one PATCH, as the kubelet's status manager posts only the
+latest status. Events (Pulling, Started, ...) are queued on the recorder, whose writer sends them
+in the background: the status write never waits for them.
+
 Our own writes come back through the informers; until the cache has caught up with the
 resourceVersion we wrote, older events are ignored and the object is not played again, so a stage
-is never played twice on a stale copy. Pods of a node that is failed or not simulated do not move.
+is never played twice on a stale copy. The plan made on the write's answer stands: the echo of that
+same resourceVersion is not matched again. Pods of a node that is failed or not simulated do not move.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ from typing import Any
 from kubeds import clock as clock_mod
 from kubeds.client import api as api_mod, errors
 from kubeds.machinery import cache, controller, events, informer as informer_mod
-from kubeds.nodes import annotations as knobs, leases, profiles, stages, staticpods
+from kubeds.nodes import annotations as knobs, chain, leases, profiles, stages, staticpods
 
 __all__ = ["HEARTBEAT_STAGE", "KubeletFleet", "Timing"]
 
@@ -126,6 +133,9 @@ class KubeletFleet(controller.Controller):
         self._rng = rng
         self._plans: dict[str, tuple[str, float]] = {}
         self._written: dict[str, int] = {}
+        # key -> resourceVersion of the copy the current plan (or the lack of one) was made on: the
+        # informer's echo of our own write is not matched again (_play planned on the response).
+        self._decided: dict[str, int] = {}
         self._known: set[str] = set()
         self.informers = [nodes, pods]
 
@@ -178,12 +188,15 @@ class KubeletFleet(controller.Controller):
         if name not in self._known:
             self._node_added(new)
             return
-        if _rv(new) < self._written.get(f"{NODE}:{name}", 0):
+        key = f"{NODE}:{name}"
+        rv = _rv(new)
+        if rv < self._written.get(key, 0):
             return
         was_failed, failed = knobs.is_failed(old), knobs.is_failed(new)
         if was_failed and not failed:
             self.queue.add(f"{LEASE}:{name}")
-        self._replan(f"{NODE}:{name}", new)
+        if not rv or self._decided.get(key) != rv:
+            self._replan(key, new)
         if was_failed != failed:
             self._replan_pods(name)
         old_static = (old["metadata"].get("annotations") or {}).get(knobs.STATIC_PODS_ANNOTATION)
@@ -194,24 +207,27 @@ class KubeletFleet(controller.Controller):
     def _node_deleted(self, node: dict[str, Any]) -> None:
         name = str(node["metadata"]["name"])
         self._known.discard(name)
-        self._plans.pop(f"{NODE}:{name}", None)
-        self._written.pop(f"{NODE}:{name}", None)
+        self._forget(f"{NODE}:{name}")
         # The lease key finds the node gone and deletes its Lease.
         self.queue.add(f"{LEASE}:{name}")
         self._replan_pods(name)
 
     def _pod_changed(self, pod: dict[str, Any]) -> None:
         key = pod_key(pod)
-        if _rv(pod) < self._written.get(key, 0):
+        rv = _rv(pod)
+        if rv < self._written.get(key, 0) or (rv and self._decided.get(key) == rv):
             return
         self._replan(key, pod)
 
     def _pod_deleted(self, pod: dict[str, Any]) -> None:
-        key = pod_key(pod)
-        self._plans.pop(key, None)
-        self._written.pop(key, None)
+        self._forget(pod_key(pod))
         if staticpods.is_mirror_pod(pod):
             self.queue.add(f"{STATIC}:{pod['spec']['nodeName']}")
+
+    def _forget(self, key: str) -> None:
+        self._plans.pop(key, None)
+        self._written.pop(key, None)
+        self._decided.pop(key, None)
 
     def _replan_pods(self, node_name: str) -> None:
         for pod in self._pods.indexer.by_index(cache.NODE_NAME_INDEX, node_name):
@@ -240,6 +256,7 @@ class KubeletFleet(controller.Controller):
 
     def _replan(self, key: str, obj: Mapping[str, Any]) -> None:
         """Plan the stage that applies to ``obj`` now, keeping a plan for the same stage."""
+        self._decided[key] = _rv(obj)
         stage = self._match(key, obj)
         if stage is None:
             self._plans.pop(key, None)
@@ -291,6 +308,7 @@ class KubeletFleet(controller.Controller):
         if _rv(obj) < self._written.get(key, 0):
             # Our last write has not reached the cache yet: its event plans again.
             self._plans.pop(key, None)
+            self._decided.pop(key, None)
             return
         stage_name, due = plan
         now = self.clock.monotonic()
@@ -302,7 +320,12 @@ class KubeletFleet(controller.Controller):
         if stage is None or stage.name != stage_name:
             self._replan(key, obj)
             return
-        written = await self._play(key, stage, obj)
+        try:
+            written = await self._play(key, stage, obj)
+        except Exception:
+            # Keep the plan, so the rate-limited retry of the key plays the stage again.
+            self._plans[key] = (stage_name, now)
+            raise
         if written is not None:
             self._replan(key, written)
 
@@ -312,12 +335,22 @@ class KubeletFleet(controller.Controller):
         is_pod = key.startswith(POD + ":")
         node = self._node_of(obj) if is_pod else None
         used = self._used_pod_ips(str(obj["spec"]["nodeName"]), meta) if is_pod else frozenset()
-        result = stages.next_state(stage, obj, now=self.clock.now(), node=node, used_pod_ips=used)
-        if result.event is not None:
+        own_stages = self.profile.pod_stages if is_pod else self.profile.node_stages
+        result = chain.play_chain(
+            stage,
+            obj,
+            match=lambda view: stages.match_stage(own_stages, view),
+            now=self.clock.now(),
+            node=node,
+            used_pod_ips=used,
+        )
+        if result.events:
             host = str(obj["spec"]["nodeName"]) if is_pod else str(meta["name"])
-            # The kubelet's recorder names its own node as the event source.
+            # The kubelet's recorder names its own node as the event source; the recorder only
+            # queues them (its writer sends them in the background), so the status write never waits.
             self._recorder.host = host
-            self._recorder.event(obj, *result.event)
+            for event in result.events:
+                self._recorder.event(obj, *event)
         written: dict[str, Any] | None = None
         client = self._pods_api if is_pod else self._nodes_api
         if result.status_patch is not None:

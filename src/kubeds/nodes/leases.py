@@ -14,6 +14,12 @@ liveness signal and full status posts dropped to every 5 minutes:
 One :class:`LeaseKeeper` serves every node of a simulator: it keeps only the last Lease written
 per node (a few hundred bytes), and :meth:`LeaseKeeper.seed` fills that cache from one paged LIST
 so a restarted simulator renews thousands of leases with one PUT each and no GET.
+
+A renewal is cheap on the client: the cached Lease is kept without ``managedFields`` (an update
+that sends none keeps the stored ones, as upstream's field manager does, so the server neither
+decodes nor compares them), and the body shares the cached ``metadata`` and re-builds only
+``spec`` (holder, duration, the new ``renewTime``): no deep copy. The client still decodes the
+answer (a Lease is ~700 bytes: ~2 µs of a renewal's ~0.3 ms of API server work).
 """
 
 from __future__ import annotations
@@ -53,7 +59,7 @@ class LeaseKeeper:
         for item in result.get("items") or []:
             name = str((item.get("metadata") or {}).get("name", ""))
             if name:
-                self._cache[name] = item
+                self._cache[name] = _cacheable(item)
         return len(self._cache)
 
     def forget(self, node_name: str) -> None:
@@ -74,22 +80,28 @@ class LeaseKeeper:
                 log.debug("lease %s/%s: %s; fetching it again", templates.LEASE_NAMESPACE, name, exc)
                 self._cache.pop(name, None)
             else:
-                self._cache[name] = written
+                self._cache[name] = _cacheable(written)
                 return written
         written = await self._ensure(node, now=now)
-        self._cache[name] = written
+        self._cache[name] = _cacheable(written)
         return written
 
     def _renewed(self, lease: Mapping[str, Any], *, now: dt.datetime) -> dict[str, Any]:
-        renewed = templates.renew_lease(lease, now=now)
-        spec = renewed["spec"]
+        """The PUT body: ``lease`` (shared, never mutated) with a new spec and no managedFields."""
+        spec: Mapping[str, Any] = lease.get("spec") or {}
+        metadata: Mapping[str, Any] = lease.get("metadata") or {}
+        if "managedFields" in metadata:
+            metadata = {k: v for k, v in metadata.items() if k != "managedFields"}
+        body = dict(lease)
+        body["metadata"] = metadata
         # The kubelet re-asserts its identity and duration on every renewal.
-        renewed["spec"] = {
+        body["spec"] = {
             **spec,
-            "holderIdentity": spec.get("holderIdentity") or renewed["metadata"]["name"],
+            "holderIdentity": spec.get("holderIdentity") or metadata.get("name"),
             "leaseDurationSeconds": self.duration,
+            "renewTime": templates.format_micro_time(now),
         }
-        return renewed
+        return body
 
     async def _ensure(self, node: Mapping[str, Any], *, now: dt.datetime) -> dict[str, Any]:
         meta = node.get("metadata") or {}
@@ -115,3 +127,13 @@ class LeaseKeeper:
             await self._leases.delete(node_name, namespace=templates.LEASE_NAMESPACE)
         except errors.NotFound:
             pass
+
+
+def _cacheable(lease: dict[str, Any]) -> dict[str, Any]:
+    """``lease`` without ``metadata.managedFields`` (a shallow copy when it has them)."""
+    metadata = lease.get("metadata")
+    if not isinstance(metadata, dict) or "managedFields" not in metadata:
+        return lease
+    out = dict(lease)
+    out["metadata"] = {k: v for k, v in metadata.items() if k != "managedFields"}
+    return out

@@ -3,7 +3,8 @@
 The stage sets themselves are data, KWOK-shaped YAML in ``kubeds/nodes/profiles/<name>.yaml``
 (after kubernetes-sigs/kwok ``kustomize/stage/pod/{fast,general}`` and
 ``kustomize/stage/node/{fast,heartbeat}``). Both profiles have the same stages and selectors;
-``fast`` plays every transition at once, ``realistic`` waits seconds with jitter. This module
+``fast`` plays every transition at once (its pod-ready coalesces with pod-create: one status write
+from bound to Running+Ready), ``realistic`` waits seconds with jitter. This module
 holds what the YAML refers to by name: predicates, status templates and events.
 
 What the status templates write follows the kubelet (kubernetes/kubernetes
@@ -155,6 +156,13 @@ def container_id(pod: Mapping[str, Any], name: str, *, restart_count: int = 0) -
     return "containerd://" + _digest("container", key, name, str(restart_count))
 
 
+@functools.lru_cache(maxsize=8192)
+def _pod_range(cidr: str) -> tuple[int, int]:
+    """(first usable address, how many) of a pod CIDR: parsed once per node, not once per pod."""
+    net = ipaddress.ip_network(cidr, strict=False)
+    return int(net.network_address) + 2, max(1, net.num_addresses - 3)
+
+
 def pod_ip(
     pod: Mapping[str, Any], node: Mapping[str, Any] | None, *, used: Collection[str] = frozenset()
 ) -> str:
@@ -168,12 +176,10 @@ def pod_ip(
     if (pod.get("spec") or {}).get("hostNetwork"):
         return node_ip
     cidr = (node.get("spec") or {}).get("podCIDR") or t.derive_pod_cidr(node_ip)
-    net = ipaddress.ip_network(cidr, strict=False)
-    usable = max(1, net.num_addresses - 3)
+    base, usable = _pod_range(str(cidr))
     meta = pod.get("metadata") or {}
     key = str(meta.get("uid") or f"{meta.get('namespace', '')}/{meta.get('name', '')}")
     start = int(_digest("pod-ip", key)[:16], 16) % usable
-    base = int(net.network_address) + 2
     for i in range(min(usable, 1 << 16)):
         candidate = str(ipaddress.ip_address(base + (start + i) % usable))
         if candidate not in used:

@@ -27,12 +27,16 @@ time, and the wait never passes it. ``durationUntil`` names one too (KWOK's ``du
 earliest is then that time (never before ``durationMilliseconds``), so pod-delete with
 ``.metadata.deletionTimestamp`` confirms a deletion only once the grace period has run out.
 
+``spec.coalesce: true`` (kubeds): a stage due at once on the state the previous stage computed is
+played in the same write (the fast profile's ContainerCreating -> Running+Ready is one status patch).
+
 :func:`parse_stage` reads the KWOK-shaped YAML documents of ``kubeds/nodes/profiles/``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -93,8 +97,12 @@ EventFn = Callable[[Mapping[str, Any], StageContext], "tuple[str, str, str] | No
 _SEGMENT = re.compile(r'\.([A-Za-z0-9_-]+)|\["([^"]*)"\]|\[\]|\[([A-Za-z0-9_.-]+)=([^\]]*)\]')
 
 
-def _parse_path(path: str) -> list[tuple[str, str, str]]:
-    """``.a["b"][] [k=v]`` into (kind, name, value) steps; kinds: key, each, filter."""
+@functools.lru_cache(maxsize=1024)
+def _parse_path(path: str) -> tuple[tuple[str, str, str], ...]:
+    """``.a["b"][] [k=v]`` into (kind, name, value) steps; kinds: key, each, filter.
+
+    Memoised: a profile has a few dozen distinct paths, matched on every object event.
+    """
     if not path.startswith((".", "[")):
         raise StageError(f"path {path!r} must start with '.'")
     steps: list[tuple[str, str, str]] = []
@@ -110,7 +118,7 @@ def _parse_path(path: str) -> list[tuple[str, str, str]]:
         else:
             steps.append(("each", "", ""))
         pos = m.end()
-    return steps
+    return tuple(steps)
 
 
 def _present(value: Any) -> bool:
@@ -119,8 +127,19 @@ def _present(value: Any) -> bool:
 
 def resolve_path(obj: Any, path: str) -> list[Any]:
     """Every present value at ``path`` in ``obj`` (see the module docstring for the syntax)."""
+    return _resolve(obj, _parse_path(path))
+
+
+def _resolve(obj: Any, steps: tuple[tuple[str, str, str], ...]) -> list[Any]:
     current: list[Any] = [obj]
-    for kind, name, value in _parse_path(path):
+    for kind, name, value in steps:
+        if kind == "key" and len(current) == 1:
+            # The common case, a plain key chain: no per-step list building.
+            item = current[0]
+            if not isinstance(item, Mapping) or name not in item:
+                return []
+            current = [item[name]]
+            continue
         following: list[Any] = []
         for item in current:
             if kind == "key":
@@ -154,6 +173,7 @@ class Requirement:
     key: str
     operator: str
     values: tuple[str, ...] = ()
+    _steps: tuple[tuple[str, str, str], ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.operator not in OPERATORS:
@@ -162,10 +182,11 @@ class Requirement:
             raise StageError(f"operator {self.operator} on {self.key!r} needs values")
         if self.operator in (EXISTS, DOES_NOT_EXIST) and self.values:
             raise StageError(f"operator {self.operator} on {self.key!r} takes no values")
-        _parse_path(self.key)
+        # Parsed once: matching runs on every event of every simulated object.
+        object.__setattr__(self, "_steps", _parse_path(self.key))
 
     def matches(self, obj: Mapping[str, Any]) -> bool:
-        found = resolve_path(obj, self.key)
+        found = _resolve(obj, self._steps)
         if self.operator == EXISTS:
             return bool(found)
         if self.operator == DOES_NOT_EXIST:
@@ -182,8 +203,9 @@ class Selector:
     predicates: tuple[tuple[str, PredicateFn], ...] = ()
 
     def matches(self, obj: Mapping[str, Any]) -> bool:
-        if not all(r.matches(obj) for r in self.match_expressions):
-            return False
+        for requirement in self.match_expressions:
+            if not requirement.matches(obj):
+                return False
         for name, fn in self.predicates:
             if fn(obj) == name.startswith("!"):
                 return False
@@ -207,11 +229,16 @@ class Next:
 
 @dataclass(frozen=True)
 class Stage:
+    """``coalesce`` (a kubeds extension, ``spec.coalesce``): when this stage is due at once on the
+    state another stage has just computed, it is folded into that stage's write
+    (:mod:`kubeds.nodes.chain`)."""
+
     name: str
     resource: str
     selector: Selector
     next: Next
     delay: Delay = field(default_factory=Delay)
+    coalesce: bool = False
 
 
 @dataclass(frozen=True)
@@ -369,4 +396,14 @@ def parse_stage(
         delete=bool(raw_next.get("delete", False)),
         event=None if event is None else (str(event), _lookup("event", str(event), events, name)),
     )
-    return Stage(name=name, resource=resource, selector=Selector(requirements, preds), next=nxt, delay=delay)
+    coalesce = spec.get("coalesce", False)
+    if not isinstance(coalesce, bool):
+        raise StageError(f"stage {name!r}: coalesce must be true or false, got {coalesce!r}")
+    return Stage(
+        name=name,
+        resource=resource,
+        selector=Selector(requirements, preds),
+        next=nxt,
+        delay=delay,
+        coalesce=coalesce,
+    )
