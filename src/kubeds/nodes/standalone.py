@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import signal
 import sys
 from collections.abc import Sequence
 
-from kubeds import clock
+from kubeds import heap
 from kubeds.client import client_from_kubeconfig, kubeconfig
 from kubeds.nodes import profiles, simulator
 
 __all__ = ["add_arguments", "config_from_args", "main", "serve"]
-
-FREEZE_EVERY = 30.0
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -65,19 +62,6 @@ def config_from_args(args: argparse.Namespace) -> simulator.NodeSimulatorConfig:
     )
 
 
-async def _freeze_long_lived() -> None:
-    """Keep the cached Nodes out of the cyclic collector's full passes.
-
-    Thousands of Node dicts live as long as the process; every full collection would walk them
-    again. Every ``FREEZE_EVERY`` seconds collect, then freeze
-    what survived (``gc.freeze``). Node dicts are acyclic JSON, so refcounting still frees them.
-    """
-    while True:
-        await clock.REAL.sleep(FREEZE_EVERY)
-        gc.collect()
-        gc.freeze()
-
-
 async def serve(args: argparse.Namespace) -> int:
     """Run the simulator until SIGINT/SIGTERM."""
     try:
@@ -103,7 +87,8 @@ async def serve(args: argparse.Namespace) -> int:
     freezer: asyncio.Task[None] | None = None
     if waiter.done():
         print(f"kubeds nodes ready: nodes={len(sim.nodes.indexer)}", flush=True)
-        freezer = loop.create_task(_freeze_long_lived())
+        heap.freeze_survivors()  # the cached Nodes and Leases are the long-lived heap
+        freezer = loop.create_task(heap.keep_frozen())
         await asyncio.wait((stopper, task), return_when=asyncio.FIRST_COMPLETED)
     if freezer is not None:
         freezer.cancel()
@@ -125,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    heap.tune_collector()
     return asyncio.run(serve(args))
 
 
