@@ -1,4 +1,5 @@
-"""The request and response shapes shared by the API server and the in-process client transport.
+"""The request and response shapes shared by the API server and the in-process client transport,
+and the memo that lets in-process watchers share one decode of each watch event.
 
 The API server's pipeline is one coroutine, ``handle(Request) -> Response``. The HTTP adapter
 turns aiohttp requests into :class:`Request` and streams :class:`Response` back; the client's
@@ -8,14 +9,65 @@ through the same validation, defaulting, admission and storage code, without soc
 Header names are lower-case. ``query`` keeps repeated parameters as lists (``?a=1&a=2``).
 A watch response has ``stream`` set (an async iterator of byte chunks, one JSON document plus
 ``\\n`` per event) and an empty ``body``.
+
+Shared watch events (:class:`SharedLines`, one per process: :data:`SHARED_LINES`). The API server
+builds each watch event's line once and hands the same ``bytes`` object to every watcher
+(``apiserver/watch.py`` ``SharedEvents``); in one process the in-process transport passes that very
+object to each client. The server registers each such line here; the client's decode path, given a
+chunk that *is* a registered line (identity, not equality), decodes it once and every later watcher
+gets the same event dict. This is upstream's watch cache idea carried one step further
+(``staging/src/k8s.io/apiserver/pkg/storage/cacher/caching_object.go`` serialises once per encoding;
+client-go's shared informers hand every handler the same object). The memo is an identity-keyed ring
+of the most recent :data:`SHARED_EVENT_LINES` lines: each entry holds its line, so an ``id`` is never
+reused while remembered; a watcher lagging further behind, or an HTTP client (whose chunks are fresh
+objects), just decodes its own copy. Nothing here is tracked by time, so memory is bounded whatever
+the watchers do.
+
+Shared events are read-only by contract, as client-go requires of informer objects
+(``tools/cache/shared_informer.go``: "must be treated as read-only"). :data:`VERIFY_SHARED_OBJECTS`
+(off by default; tests switch it on, or :data:`VERIFY_ENV` ``=1`` in the environment) makes the memo keep a digest of every shared event (its JSON
+with sorted keys) and compare it when the entry leaves the ring, at interpreter exit and on demand
+(:meth:`SharedLines.check`): a mutation is logged as an error and raised as
+:class:`SharedObjectMutated` by :meth:`~SharedLines.check`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import atexit
+import collections
+import logging
+import os
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["Request", "Response"]
+import orjson
+
+__all__ = [
+    "SHARED_EVENT_LINES",
+    "SHARED_LINES",
+    "VERIFY_ENV",
+    "Request",
+    "Response",
+    "SharedLines",
+    "SharedObjectMutated",
+]
+
+log = logging.getLogger(__name__)
+
+#: Watch event lines remembered with their decoded event (a ring: the oldest is forgotten first). The
+#: in-process watchers of a resource take each committed batch in turn, so a few batches' worth is
+#: enough (a 1,000-node DaemonSet rollout shares as much with 256 as with 2,048); every decoded event
+#: it holds lives longer than its watchers need, which costs the cyclic GC.
+SHARED_EVENT_LINES = 512
+#: Environment variable that turns verification on in a process (e.g. a ``kubeds up`` started by tests).
+VERIFY_ENV = "KUBEDS_VERIFY_SHARED_OBJECTS"
+#: When true, shared events are digested and re-checked for in-place mutation (tests turn it on).
+VERIFY_SHARED_OBJECTS = os.environ.get(VERIFY_ENV, "") not in ("", "0")
+MSG_MUTATED = (
+    "a shared watch event was mutated in place (objects from watches and informers are read-only): {event}"
+)
+MAX_REPORTED = 20
 
 
 @dataclass
@@ -39,3 +91,126 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     stream: AsyncIterator[bytes] | None = None
+
+
+class SharedObjectMutated(AssertionError):
+    """A shared watch event (or the object in it) was changed in place."""
+
+
+class _Entry:
+    __slots__ = ("digest", "event", "line")
+
+    def __init__(self, line: bytes, event: dict[str, Any] | None) -> None:
+        self.line = line
+        self.event = event
+        self.digest: bytes | None = None
+
+
+def _digest(event: dict[str, Any]) -> bytes:
+    return orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
+
+
+def _describe(event: dict[str, Any]) -> str:
+    obj = event.get("object")
+    meta = (obj.get("metadata") or {}) if isinstance(obj, dict) else {}
+    kind = obj.get("kind", "") if isinstance(obj, dict) else ""
+    name = f"{meta.get('namespace')}/{meta.get('name')}" if meta.get("namespace") else meta.get("name")
+    return f"{event.get('type')} {kind} {name} resourceVersion={meta.get('resourceVersion')}"
+
+
+class SharedLines:
+    """Identity-keyed ring of recent watch event lines and their one shared decode."""
+
+    def __init__(self, *, capacity: int = SHARED_EVENT_LINES, verify: bool | None = None) -> None:
+        self.capacity = capacity
+        self._verify = verify
+        self._entries: collections.OrderedDict[int, _Entry] = collections.OrderedDict()
+        #: Descriptions of the mutated events found so far (cleared by :meth:`check`).
+        self.violations: list[str] = []
+        self.hits = 0
+
+    @property
+    def verifying(self) -> bool:
+        return VERIFY_SHARED_OBJECTS if self._verify is None else self._verify
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def share(self, line: bytes, event: dict[str, Any] | None = None) -> None:
+        """Register ``line`` (one complete event plus ``\\n``), with its decoded ``event`` if known.
+
+        ``event`` becomes shared: the caller must not change it afterwards.
+        """
+        entries = self._entries
+        key = id(line)
+        if key in entries:
+            return  # this very line (an entry keeps its line alive, so no other object has its id)
+        entry = entries[key] = _Entry(line, event)
+        if event is not None and self.verifying:
+            entry.digest = _digest(event)
+        if len(entries) > self.capacity:
+            self._verify_entry(entries.popitem(last=False)[1])
+
+    def lookup(self, line: bytes) -> dict[str, Any] | None:
+        """The shared event of exactly this ``line`` object, if it is registered and decoded."""
+        entry = self._entries.get(id(line))
+        if entry is None or entry.line is not line:
+            return None
+        return entry.event
+
+    def decode(self, line: bytes, decoder: Callable[[bytes], dict[str, Any]]) -> dict[str, Any] | None:
+        """The shared event of ``line`` (decoded with ``decoder`` the first time); None if not registered.
+
+        A ``decoder`` that raises leaves the entry undecoded (the next watcher raises alike).
+        """
+        entry = self._entries.get(id(line))
+        if entry is None or entry.line is not line:
+            return None
+        event = entry.event
+        if event is None:
+            event = entry.event = decoder(line)
+            if self.verifying:
+                entry.digest = _digest(event)
+        else:
+            self.hits += 1
+        return event
+
+    def check(self) -> None:
+        """Re-check every remembered event; raise :class:`SharedObjectMutated` if any was ever mutated."""
+        for entry in self._entries.values():
+            self._verify_entry(entry)
+        if self.violations:
+            found, self.violations = self.violations, []
+            shown = found[:MAX_REPORTED]
+            more = f" (and {len(found) - len(shown)} more)" if len(found) > len(shown) else ""
+            raise SharedObjectMutated(MSG_MUTATED.format(event="; ".join(shown)) + more)
+
+    def clear(self) -> None:
+        """Forget every line (checking each first, when verifying)."""
+        while self._entries:
+            self._verify_entry(self._entries.popitem(last=False)[1])
+
+    def _verify_entry(self, entry: _Entry) -> None:
+        if entry.digest is None or entry.event is None:
+            return
+        if _digest(entry.event) != entry.digest:
+            described = _describe(entry.event)
+            log.error(MSG_MUTATED.format(event=described))
+            self.violations.append(described)
+            entry.digest = _digest(entry.event)  # report each mutation once
+
+
+#: The process-wide memo shared by the API server's watch and the API client's watch decode.
+SHARED_LINES = SharedLines()
+
+
+def _check_at_exit() -> None:
+    if SHARED_LINES.verifying:
+        try:
+            SHARED_LINES.check()
+        except SharedObjectMutated as exc:
+            log.error("%s", exc)
+            raise
+
+
+atexit.register(_check_at_exit)

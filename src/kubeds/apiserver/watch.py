@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from kubeds import wire
 from kubeds.apiserver import errors
 from kubeds.apiserver.listing import Filter, ListPage, list_objects
 from kubeds.apiserver.registry import Strategy
@@ -65,10 +66,16 @@ def _line(event_type: str, obj: dict[str, Any]) -> bytes:
 class _Encoder:
     """One watcher's encoding: shared lines for JSON, a per-watcher Table (headers sent once)."""
 
-    def __init__(self, table: TableRenderer | None, shared: SharedEvents) -> None:
+    def __init__(self, table: TableRenderer | None, shared: SharedEvents, *, audience: str = "") -> None:
         self._table = table
         self._shared = shared
+        self.audience = audience
         self._headers_sent = False
+
+    @property
+    def shares_lines(self) -> bool:
+        """Whether stored versions go out as the shared JSON lines (not a per-watcher Table)."""
+        return self._table is None
 
     def event(self, event_type: str, obj: dict[str, Any]) -> bytes:
         if self._table is None or event_type in ("ERROR", "BOOKMARK"):
@@ -80,7 +87,7 @@ class _Encoder:
     def stored(self, event_type: str, value: bytes, revision: int) -> bytes:
         """The line for a stored version served at ``revision``."""
         if self._table is None:
-            return self._shared.line(event_type, value, revision)
+            return self._shared.line(event_type, value, revision, audience=self.audience)
         return self.event(event_type, _decode(value, revision))
 
 
@@ -104,9 +111,19 @@ class SharedEvents:
     read (selector matching); lines are immutable bytes. Upstream's watch cache likewise decodes
     each event once and serialises each object once per encoding for all its watchers
     (``cacher.go`` ``cachingObject``). Bounded LRUs: a watcher lagging further behind decodes again.
+
+    Each line is also registered in :data:`kubeds.wire.SHARED_LINES` (with its event dict when the
+    line had to be built from a decode), so in-process clients receiving that very ``bytes`` object
+    share one decode of it instead of each parsing it again; only while the line's audience (the
+    JSON watchers of its resource, :meth:`join`/:meth:`leave`) has more than one watcher, since a
+    lone watcher has nobody to share with and the memo would only keep its events alive longer.
     """
 
-    def __init__(self, *, lines: int = SHARED_LINES, views: int = SHARED_VIEWS) -> None:
+    def __init__(
+        self, *, lines: int = SHARED_LINES, views: int = SHARED_VIEWS, decoded: wire.SharedLines | None = None
+    ) -> None:
+        self._decoded = decoded  # None: kubeds.wire.SHARED_LINES, looked up when used
+        self._audiences: collections.Counter[str] = collections.Counter()
         self.max_lines = lines
         self.max_views = views
         self._views: collections.OrderedDict[int, _View] = collections.OrderedDict()
@@ -130,20 +147,42 @@ class SharedEvents:
             view.strategy = flt.strategy
         return flt.fields.matches(view.fields)
 
-    def line(self, event_type: str, value: bytes, revision: int) -> bytes:
+    def join(self, audience: str) -> None:
+        """A JSON watcher of ``audience`` starts."""
+        self._audiences[audience] += 1
+
+    def leave(self, audience: str) -> None:
+        """A JSON watcher of ``audience`` has ended."""
+        left = self._audiences[audience] - 1
+        if left > 0:
+            self._audiences[audience] = left
+        else:
+            del self._audiences[audience]
+
+    def line(self, event_type: str, value: bytes, revision: int, *, audience: str = "") -> bytes:
+        """The line of a stored ``value`` served at ``revision``, made once for every watcher."""
         key = (id(value), event_type, revision)
         hit = self._lines.get(key)
         if hit is not None and hit[0] is value:
             return hit[1]
         body = Store.object_bytes(value, revision)
+        shared = self._audiences[audience] > 1
         if body is None:
-            data = _line(event_type, _decode(value, revision))
+            event = {"type": event_type, "object": _decode(value, revision)}
+            data = bytes(orjson.dumps(event)) + b"\n"
+            if shared:
+                self._memo().share(data, event)
         else:
             data = b'{"type":"' + event_type.encode() + b'","object":' + body + b"}\n"
+            if shared:
+                self._memo().share(data)
         self._lines[key] = (value, data)
         if len(self._lines) > self.max_lines:
             self._lines.popitem(last=False)
         return data
+
+    def _memo(self) -> wire.SharedLines:
+        return wire.SHARED_LINES if self._decoded is None else self._decoded
 
     def _view(self, value: bytes) -> _View:
         key = id(value)
@@ -215,7 +254,7 @@ async def open_watch(
 ) -> AsyncIterator[bytes]:
     """Set up the storage watch now (so no change is missed) and return the event stream."""
     shared = shared_events(store)
-    encoder = _Encoder(table, shared)
+    encoder = _Encoder(table, shared, audience=storage_prefix(resource, None))
     prefix = storage_prefix(resource, namespace or None)
     initial: list[dict[str, Any]] = []
     if resource_version in ("", "0"):
@@ -272,6 +311,8 @@ async def _run(
     start = clock.monotonic()
     deadline = start + timeout if timeout > 0 else float("inf")
     next_bookmark = start + bookmark_interval if bookmark_interval > 0 else float("inf")
+    if encoder.shares_lines:
+        shared.join(encoder.audience)
     try:
         for obj in initial:
             yield encoder.event("ADDED", obj)
@@ -313,6 +354,8 @@ async def _run(
                 if line is not None:
                     yield line
     finally:
+        if encoder.shares_lines:
+            shared.leave(encoder.audience)
         for fut in (next_batch, sleeper):
             if fut is not None and not fut.done():
                 fut.cancel()

@@ -20,7 +20,9 @@ Behaviour borrowed from client-go:
   (``apimachinery/pkg/watch/streamwatcher.go``), turns an ``ERROR`` event into the matching exception
   (a compacted resourceVersion raises :class:`~kubeds.client.errors.Gone`, the reflector's cue to
   relist), and closes the stream when the consumer stops iterating. Use
-  ``contextlib.aclosing(rc.watch(...))`` to make that deterministic.
+  ``contextlib.aclosing(rc.watch(...))`` to make that deterministic. **Watch events are read-only**:
+  in one process, every watcher of an event gets the same decoded dict (see :mod:`kubeds.wire`), so
+  copy an event's object before changing it, as client-go requires of informer objects.
 """
 
 from __future__ import annotations
@@ -447,9 +449,20 @@ async def _single(body: bytes) -> AsyncIterator[bytes]:
 
 
 async def _decode_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[dict[str, Any]]:
-    """Split the byte stream on newlines and decode each line as one watch event."""
+    """Split the byte stream on newlines and decode each line as one watch event.
+
+    A chunk that is itself a line the in-process API server shared (:data:`kubeds.wire.SHARED_LINES`:
+    the same ``bytes`` object every in-process watcher receives) yields the one shared decode of it,
+    which is read-only like every informer object.
+    """
     buffer = b""
+    shared = wire.SHARED_LINES
     async for chunk in chunks:
+        if not buffer:
+            event = shared.decode(chunk, _event)
+            if event is not None:
+                yield event
+                continue
         buffer += chunk
         while (cut := buffer.find(b"\n")) >= 0:
             line, buffer = buffer[:cut], buffer[cut + 1 :]

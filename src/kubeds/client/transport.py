@@ -11,7 +11,10 @@ The seam is one coroutine, ``Transport.request(Request) -> Response`` with the s
   (``watch=true``) gets no overall timeout, and its body becomes ``Response.stream``, re-split so
   each chunk is one JSON document plus ``\\n`` whatever the HTTP chunking was.
 * :class:`InProcessTransport`: calls the API server's ``handle(Request)`` directly, stamping the
-  authenticated user, so single-process runs go through the same pipeline without sockets.
+  authenticated user, so single-process runs go through the same pipeline without sockets. A watch
+  stream is handed over as the server made it: each chunk is the very ``bytes`` object the server
+  shared among its watchers (never sliced or joined), which lets the client take the one shared
+  decode of it (:data:`kubeds.wire.SHARED_LINES`).
 
 Connection-level failures are raised as :class:`kubeds.client.errors.TransportError`; HTTP error
 statuses are returned as responses and turned into exceptions by the API client.

@@ -24,7 +24,10 @@ The reflector loop (:meth:`Informer.run`):
    up to 100 % jitter, as the reflector's backoff manager) and retries the step that failed.
 
 ``resync_period > 0`` re-delivers every cached object as ``on_update(obj, obj)`` on that period (the
-shared informer's resync). Handlers are plain synchronous functions that must only enqueue keys; an
+shared informer's resync). **Cached objects and the objects handlers get are read-only**: in one
+process a watch event's object is decoded once and shared by every in-process informer that receives
+it (:mod:`kubeds.wire`), as client-go's shared informers share theirs; copy before changing anything.
+Handlers are plain synchronous functions that must only enqueue keys; an
 exception in one is logged and does not stop the others. A handler added once the informer holds
 objects first gets a synthetic ``on_add`` for each of them, as upstream's late registration does.
 
