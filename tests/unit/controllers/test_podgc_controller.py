@@ -58,7 +58,8 @@ async def test_pods_of_a_deleted_node_are_force_deleted_after_quarantine(
     await asyncio.wait_for(watcher, timeout=5)
     (failed,) = seen
     assert failed["phase"] == "Failed"
-    (target,) = failed["conditions"]
+    (condition,) = failed["conditions"]
+    target = dict(condition)  # a watch event's object is shared and read-only
     assert target.pop("lastTransitionTime")
     assert target == {
         "type": "DisruptionTarget",
