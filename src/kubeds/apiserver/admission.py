@@ -11,6 +11,11 @@
 * DefaultTolerationSeconds (``plugin/pkg/admission/defaulttolerationseconds``): pods get
   ``not-ready`` and ``unreachable`` ``NoExecute`` tolerations with ``tolerationSeconds: 300``
   unless they already tolerate those taints.
+
+The global default PriorityClass is looked up for every pod created without a class. The lookup
+lists the PriorityClass keys (the storage's raw list, no decoding) and decodes them only when a
+key or its modification revision differs from the previous lookup's: a value at a key with the
+same revision is the same bytes, so the memo holds across API servers sharing one store.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubeds.apiserver import errors
-from kubeds.apiserver.resources import Resource, lookup
+from kubeds.apiserver.resources import Resource, lookup, storage_prefix
 from kubeds.apiserver.store import Store
 
 __all__ = ["BUILTIN_PRIORITY_CLASSES", "IMMORTAL_NAMESPACES", "DefaultAdmission"]
@@ -46,6 +51,9 @@ class DefaultAdmission:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        # (key, mod_revision) of every PriorityClass at the last lookup, and its global default.
+        self._default_seen: tuple[tuple[str, int], ...] | None = None
+        self._default_class: dict[str, Any] | None = None
 
     async def admit_create(self, resource: Resource, obj: dict[str, Any]) -> None:
         meta = obj.get("metadata") or {}
@@ -113,14 +121,24 @@ class DefaultAdmission:
             raise
 
     async def _global_default(self) -> dict[str, Any] | None:
+        """The global default class (lowest value among ``globalDefault`` ones), memoised on the
+        keys and modification revisions of the stored PriorityClasses."""
         assert PRIORITY_CLASSES is not None
-        from kubeds.apiserver.listing import build_filter, list_objects
+        prefix = storage_prefix(PRIORITY_CLASSES, None)
+        listed = await self.store.storage_call(self.store.backend.list(prefix), PRIORITY_CLASSES, "")
+        seen = tuple((kv.key, kv.mod_revision) for kv in listed.kvs)
+        if seen != self._default_seen:
+            self._default_class = global_default([self.store.decode(kv) for kv in listed.kvs])
+            self._default_seen = seen
+        return self._default_class
 
-        page = await list_objects(self.store, PRIORITY_CLASSES, "", flt=build_filter(PRIORITY_CLASSES))
-        defaults = [pc for pc in page.items if pc.get("globalDefault")]
-        if not defaults:
-            return None
-        return min(defaults, key=lambda pc: int(pc.get("value") or 0))
+
+def global_default(classes: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """``getDefaultPriorityClass``: the ``globalDefault`` class with the lowest value, or None."""
+    defaults = [pc for pc in classes if pc.get("globalDefault")]
+    if not defaults:
+        return None
+    return min(defaults, key=lambda pc: int(pc.get("value") or 0))
 
 
 def _tolerates(tolerations: list[Any], key: str) -> bool:

@@ -22,10 +22,10 @@ __all__ = [
 ]
 
 
-def apply_defaults(kind: str, obj: dict[str, Any]) -> None:
+def apply_defaults(kind: str, obj: dict[str, Any], *, status_write: bool = False) -> None:
     from kubeds.apiserver import defaults
 
-    defaults.apply_defaults(kind, obj)
+    defaults.apply_defaults(kind, obj, status_write=status_write)
 
 
 def validate_create(kind: str, obj: dict[str, Any]) -> list[FieldError]:

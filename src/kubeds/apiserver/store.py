@@ -19,9 +19,13 @@ Mirrors ``k8s.io/apiserver/pkg/registry/generic/registry/store.go`` together wit
   propagation policy, and ``deletionTimestamp`` while finalizers or a grace period remain;
 * ``dryRun=All`` runs everything but the write.
 
-Copies are cheap ones: the object a mutation works on is a second decode of the stored bytes, a
-retried PUT starts from a :func:`codec.clone` of the body, and the object returned after a write
-is the one written (:meth:`Store.written`), not a decode of the bytes just stored.
+Copies are cheap ones: the object a mutation works on is a second decode of the stored bytes (a
+PUT, which replaces the object without reading it, gets none), a retried PUT starts from a
+:func:`codec.clone` of the body, and the object returned after a write is the one written
+(:meth:`Store.written`), not a decode of the bytes just stored. The old object an update reads is
+the store's own: the strategies take the sections they keep from it by reference
+(``registry/base.py``, "Ownership on update"), and the no-op test compares in place
+(:func:`_same_stored`) instead of building the two stored forms.
 """
 
 from __future__ import annotations
@@ -116,6 +120,32 @@ def _without_rv(obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_ABSENT: Any = object()
+
+
+def _same_stored(new: dict[str, Any], old: dict[str, Any]) -> bool:
+    """``_without_rv(new) == _without_rv(old)``, without building either.
+
+    Values compare as dict equality compares them: the same object is equal to itself (a NaN too).
+    """
+    if len(new) - ("metadata" in new) != len(old) - ("metadata" in old):
+        return False
+    for key, value in new.items():
+        if key != "metadata" and not _same_value(value, old.get(key, _ABSENT)):
+            return False
+    new_meta, old_meta = new.get("metadata") or {}, old.get("metadata") or {}
+    if len(new_meta) - ("resourceVersion" in new_meta) != len(old_meta) - ("resourceVersion" in old_meta):
+        return False
+    for key, value in new_meta.items():
+        if key != "resourceVersion" and not _same_value(value, old_meta.get(key, _ABSENT)):
+            return False
+    return True
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    return a is b or (b is not _ABSENT and bool(a == b))
+
+
 _META_OPEN = b'"metadata":{'
 _RV_FIELD = b'"resourceVersion"'
 _NAME_RANDOM = random.Random()  # seeded from the OS, and again in a forked child
@@ -142,6 +172,19 @@ class Store:
         obj: dict[str, Any] = orjson.loads(kv.value)
         _meta(obj)["resourceVersion"] = str(kv.mod_revision)
         return obj
+
+    @staticmethod
+    def encode_stored(obj: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+        """``(stored form, its bytes)``: :meth:`encode`, keeping the form for :meth:`written_form`."""
+        stored = _without_rv(obj)
+        return stored, bytes(orjson.dumps(stored))
+
+    @staticmethod
+    def written_form(stored: dict[str, Any], kv: KeyValue) -> dict[str, Any]:
+        """:meth:`written` of the object whose stored form (from :meth:`encode_stored`) was written;
+        takes ``stored`` over."""
+        stored["metadata"]["resourceVersion"] = str(kv.mod_revision)
+        return stored
 
     @staticmethod
     def written(obj: dict[str, Any], kv: KeyValue) -> dict[str, Any]:
@@ -330,7 +373,7 @@ class Store:
             meta["deletionGracePeriodSeconds"] = old_meta["deletionGracePeriodSeconds"]
         else:
             meta.pop("deletionGracePeriodSeconds", None)
-        hooks.apply_defaults(resource.kind, new)
+        hooks.apply_defaults(resource.kind, new, status_write=subresource == "status")
         if track:
             hooks.track_update(
                 old,
@@ -378,7 +421,7 @@ class Store:
             return body
 
         return await self.guaranteed_update(
-            resource, namespace, name, replace, ctx=ctx, subresource=subresource
+            resource, namespace, name, replace, ctx=ctx, subresource=subresource, reads_current=False
         )
 
     async def guaranteed_update(
@@ -391,21 +434,25 @@ class Store:
         ctx: WriteContext,
         subresource: str = "",
         track: bool = True,
+        reads_current: bool = True,
     ) -> dict[str, Any]:
         """Read, ``mutate`` a copy, prepare and CAS-write; retry on a storage conflict.
 
         A ``metadata.resourceVersion`` in the mutated object that differs from the stored one is a
         precondition failure (409), and then no retry happens, as upstream's ``GuaranteedUpdate``.
+        ``reads_current=False`` says ``mutate`` ignores its argument (a PUT): it gets the old
+        object itself instead of a private copy, and must not write into it.
         """
         for _ in range(MAX_UPDATE_RETRIES):
             old, kv = await self.read(resource, namespace, name)
-            result = mutate(self.decode(kv))  # a private copy: decoding is cheaper than copying
+            # A private copy for the mutation (decoding is cheaper than copying), unless unread.
+            result = mutate(self.decode(kv) if reads_current else old)
             new = await result if isinstance(result, Awaitable) else result
             want_rv = str(_meta(new).get("resourceVersion") or "")
             if want_rv and want_rv != str(kv.mod_revision):
                 raise errors.conflict(resource.group, resource.plural, name)
             new = self.prepare_update(resource, old, new, ctx=ctx, subresource=subresource, track=track)
-            if _without_rv(new) == _without_rv(old):
+            if _same_stored(new, old):
                 return old
             if ctx.dry_run:
                 return new
@@ -414,9 +461,8 @@ class Store:
                     out = await self.backend.delete(kv.key, expected_revision=kv.mod_revision)
                     deleted = self.decode(out)
                     return deleted
-                written = await self.backend.update(
-                    kv.key, self.encode(new), expected_revision=kv.mod_revision
-                )
+                stored, value = self.encode_stored(new)
+                written = await self.backend.update(kv.key, value, expected_revision=kv.mod_revision)
             except serr.Conflict:
                 # Someone wrote in between: read again and re-run ``mutate``. A request that
                 # carried its own resourceVersion (PUT) then fails the precondition above; a patch,
@@ -426,7 +472,7 @@ class Store:
                 raise errors.from_storage(
                     exc, group=resource.group, resource=resource.plural, name=name
                 ) from None
-            return self.written(new, written)
+            return self.written_form(stored, written)
         raise errors.conflict(resource.group, resource.plural, name)
 
     @staticmethod

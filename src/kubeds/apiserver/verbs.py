@@ -237,7 +237,8 @@ class Call:
         kind = self.resource.kind
 
         def mutate(current: dict[str, Any]) -> dict[str, Any]:
-            patched = apply_patch(kind, content_type, current, doc)
+            # ``current`` is the store's private decode of the stored object: patched in place.
+            patched = apply_patch(kind, content_type, current, doc, owned=True)
             fieldvalidation.check_unknown_fields(
                 kind,
                 self.resource.version,
@@ -354,17 +355,22 @@ class Call:
         return json_response(200, listing.list_body(self.resource, page))
 
 
-def apply_patch(kind: str, patch_type: str, current: dict[str, Any], doc: Any) -> dict[str, Any]:
-    """Apply a JSON, merge or strategic-merge patch; patch errors become Status errors."""
+def apply_patch(
+    kind: str, patch_type: str, current: dict[str, Any], doc: Any, *, owned: bool = False
+) -> dict[str, Any]:
+    """Apply a JSON, merge or strategic-merge patch; patch errors become Status errors.
+
+    ``owned``: ``current`` is the caller's to give away, so it is patched in place, not copied.
+    """
     from kubeds.apiserver import patch as patching
 
     try:
         if patch_type == codec.JSON_PATCH:
-            result = patching.json_patch(current, doc)
+            result = patching.json_patch(current, doc, owned=owned)
         elif patch_type == codec.MERGE:
-            result = patching.json_merge_patch(current, doc)
+            result = patching.json_merge_patch(current, doc, owned=owned)
         else:
-            result = patching.strategic_merge_patch(current, doc, kind=kind)
+            result = patching.strategic_merge_patch(current, doc, kind=kind, owned=owned)
     except patching.PatchError as exc:
         raise errors.StatusError(exc.code, exc.reason, exc.message) from None
     if not isinstance(result, dict):

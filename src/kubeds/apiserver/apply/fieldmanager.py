@@ -25,7 +25,8 @@ Cost (every write of every component comes through :func:`track_update`): the ob
 are shallow views without ``managedFields``; a create with no prior entries builds its one
 ``fieldsV1`` tree straight from the object (:func:`_store_created`); on updates the entries'
 field sets are decoded only when the write touches them (:class:`managers.ManagerEntry`), so a
-Lease renewal re-encodes nothing but its time.
+Lease renewal re-encodes nothing but its time; the reset sections are left out of the comparison
+(:func:`_changes`), so a pod status write never serialises the pod's spec.
 """
 
 from __future__ import annotations
@@ -103,6 +104,12 @@ RESET_FIELDS: dict[str, tuple[Path, ...]] = {
     "": ((FIELD + "status",),),
     "status": ((FIELD + "spec",),),
 }
+# Every reset field is a whole top-level section, so an update compares objects without them
+# (:func:`_changes`) instead of walking them and dropping what it found below them.
+RESET_SECTIONS: dict[str, frozenset[str]] = {
+    sub: frozenset(p[0][len(FIELD) :] for p in paths) for sub, paths in RESET_FIELDS.items()
+}
+assert all(len(p) == 1 and p[0].startswith(FIELD) for paths in RESET_FIELDS.values() for p in paths)
 
 
 def _without_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
@@ -115,6 +122,13 @@ def _without_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
     out = dict(obj)
     out["metadata"] = {k: v for k, v in meta.items() if k != "managedFields"}
     return out
+
+
+def _without_sections(obj: dict[str, Any], skipped: frozenset[str]) -> dict[str, Any]:
+    """A shallow view of ``obj`` without its ``skipped`` top-level sections (``obj`` if it has none)."""
+    if any(key in obj for key in skipped):
+        return {k: v for k, v in obj.items() if k not in skipped}
+    return obj
 
 
 def _drop_nulls(value: Any) -> Any:
@@ -179,10 +193,7 @@ def _track(
     now: str,
     subresource: str,
 ) -> list[ManagerEntry]:
-    ignored = RESET_FIELDS.get(subresource, ())
-    comparison = compare(old, new, root)
-    changed = recursive_difference(comparison.changed(), ignored)
-    removed = recursive_difference(comparison.removed, ignored)
+    changed, removed = _changes(old, new, root=root, subresource=subresource)
     gone = changed | removed
     gained = changed - STRIPPED
     key = (manager, operation, "" if operation == APPLY else api_version, subresource)
@@ -197,6 +208,24 @@ def _track(
         mine.replace_all(gone, gained)  # loses what changed, gains it back: often no change at all
         mine.time = now
     return cap_update_managers([e for e in entries if e.owns_any])
+
+
+def _changes(
+    old: dict[str, Any], new: dict[str, Any], *, root: Struct, subresource: str
+) -> tuple[set[Path], set[Path]]:
+    """``(changed, removed)`` from ``old`` to ``new``, without the subresource's reset fields.
+
+    The same as comparing the whole objects and then dropping every path at or below a reset
+    field (``recursive_difference``), which is what upstream's reset-fields wrapper does; but the
+    reset sections (a pod's ``spec`` on a status write: most of the object) are left out before
+    comparing, so they are neither serialised nor walked.
+    """
+    skipped = RESET_SECTIONS.get(subresource, frozenset())
+    if not skipped:
+        comparison = compare(old, new, root)
+        return comparison.changed(), comparison.removed
+    comparison = compare(_without_sections(old, skipped), _without_sections(new, skipped), root)
+    return comparison.changed(), comparison.removed
 
 
 def _store_created(

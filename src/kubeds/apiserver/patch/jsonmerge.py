@@ -7,6 +7,11 @@ anything else (lists included) replaces. Nulls are pruned from values that are c
 ``mergeDocs``/``merge`` do. A patch that is ``null`` or a scalar is rejected with
 ``Invalid JSON Patch`` (400); a list patch makes the whole result a list, which cannot be an object
 (upstream then fails decoding it with a 422 Invalid).
+
+Copies: the patch is never stored into the result (what it adds is copied by ``_prune_nulls`` or
+:func:`codec.clone`), so it needs no copy of its own; ``original`` is copied unless the caller
+hands it over (``owned=True``: the store's private decode of the stored object, which a retry
+decodes afresh).
 """
 
 from __future__ import annotations
@@ -28,8 +33,12 @@ MSG_NOT_AN_OBJECT = (
 )
 
 
-def json_merge_patch(original: dict[str, Any], patch: Any) -> dict[str, Any]:
-    """Apply a decoded JSON merge patch to ``original``; returns a new object. Raises ``PatchError``."""
+def json_merge_patch(original: dict[str, Any], patch: Any, *, owned: bool = False) -> dict[str, Any]:
+    """Apply a decoded JSON merge patch to ``original``; returns a new object. Raises ``PatchError``.
+
+    With ``owned`` the caller gives ``original`` away: it is patched in place and returned.
+    ``patch`` is left untouched either way.
+    """
     if not isinstance(original, dict):
         raise bad_request(ERR_BAD_JSON_DOC)
     if isinstance(patch, list):
@@ -37,12 +46,13 @@ def json_merge_patch(original: dict[str, Any], patch: Any) -> dict[str, Any]:
         raise PatchError(MSG_NOT_AN_OBJECT.format(value=rendered), code=422, reason="Invalid")
     if not isinstance(patch, dict):
         raise bad_request(ERR_BAD_JSON_PATCH)
-    document: dict[str, Any] = codec.clone(original)
-    _merge_docs(document, codec.clone(patch))
+    document: dict[str, Any] = original if owned else codec.clone(original)
+    _merge_docs(document, patch)
     return document
 
 
 def _merge_docs(document: dict[str, Any], patch: dict[str, Any]) -> None:
+    """Merge ``patch`` into ``document`` in place; nothing of ``patch`` is stored without a copy."""
     for key, value in patch.items():
         if value is None:
             document.pop(key, None)
@@ -53,7 +63,7 @@ def _merge_docs(document: dict[str, Any], patch: dict[str, Any]) -> None:
         elif not isinstance(current, dict):
             document[key] = _prune_nulls(value)
         elif not isinstance(value, dict):
-            document[key] = value
+            document[key] = codec.clone(value)  # a list or scalar replacing a map: never shared
         else:
             _merge_docs(current, value)
 

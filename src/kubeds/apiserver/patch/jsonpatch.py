@@ -50,13 +50,19 @@ def _wrap(message: str, cause: str) -> _OpError:
     return _OpError(f"{message}: {cause}")
 
 
-def json_patch(original: dict[str, Any], ops: Any, *, strict: bool = True) -> dict[str, Any]:
-    """Apply decoded JSON patch operations to ``original``; returns a new object. Raises ``PatchError``."""
+def json_patch(
+    original: dict[str, Any], ops: Any, *, strict: bool = True, owned: bool = False
+) -> dict[str, Any]:
+    """Apply decoded JSON patch operations to ``original``; returns a new object. Raises ``PatchError``.
+
+    With ``owned`` the caller gives ``original`` away (a private copy it drops on error): it is
+    patched in place and returned.
+    """
     _check_shape(ops, strict=strict)
     if len(ops) > MAX_JSON_PATCH_OPERATIONS:
         message = MSG_TOO_LARGE.format(max=MAX_JSON_PATCH_OPERATIONS, got=len(ops))
         raise PatchError(message, code=413, reason="RequestEntityTooLarge")
-    document: dict[str, Any] = codec.clone(original)
+    document: dict[str, Any] = original if owned else codec.clone(original)
     for op in ops:
         try:
             _apply(document, op)

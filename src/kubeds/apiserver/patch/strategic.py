@@ -69,13 +69,21 @@ MSG_NO_MERGE_KEY_TYPE = "cannot merge lists without merge key for type {kind}"
 MSG_ORDER_MISMATCH = "The order in patch list:\n{patch}\n doesn't match $setElementOrder list:\n{order}\n"
 
 
-def strategic_merge_patch(original: dict[str, Any], patch: Any, *, kind: str) -> dict[str, Any]:
+def strategic_merge_patch(
+    original: dict[str, Any], patch: Any, *, kind: str, owned: bool = False
+) -> dict[str, Any]:
     """Apply a decoded strategic merge patch to ``original`` (a kind kubeds serves); returns a new
-    object and leaves both arguments untouched. Raises :class:`~kubeds.apiserver.patch.errors.PatchError`."""
-    return apply_strategic_patch(original, patch, schema=schema_for_kind(kind))
+    object and leaves both arguments untouched. Raises :class:`~kubeds.apiserver.patch.errors.PatchError`.
+
+    With ``owned`` the caller gives ``original`` away (a private copy it drops on error): it is
+    merged in place; ``patch`` is still left untouched.
+    """
+    return apply_strategic_patch(original, patch, schema=schema_for_kind(kind), owned=owned)
 
 
-def apply_strategic_patch(original: Any, patch: Any, *, schema: Schema) -> dict[str, Any]:
+def apply_strategic_patch(
+    original: Any, patch: Any, *, schema: Schema, owned: bool = False
+) -> dict[str, Any]:
     """:func:`strategic_merge_patch` with an explicit schema (tests use upstream's ``mergeItem``)."""
     if not isinstance(original, dict):
         raise bad_request(ERR_BAD_JSON_DOC)
@@ -83,7 +91,8 @@ def apply_strategic_patch(original: Any, patch: Any, *, schema: Schema) -> dict[
         patch = {}
     if not isinstance(patch, dict):
         raise bad_request(MSG_PATCH_NOT_OBJECT.format(kind=json_kind(patch)))
-    return _Merger(schema).merge_map(codec.clone(original), codec.clone(patch), schema.root)
+    document = original if owned else codec.clone(original)
+    return _Merger(schema).merge_map(document, codec.clone(patch), schema.root)
 
 
 def _is_directive_key(key: str) -> bool:

@@ -13,13 +13,18 @@ interfaces of ``k8s.io/apiserver/pkg/registry/rest`` and the strategies under
 * the graceful-deletion period (only pods have one).
 
 Subclasses override the small hooks; everything is plain dict manipulation.
+
+Ownership on update: ``old`` is the store's private decode of the stored object, which it only
+reads afterwards (validation, the no-op test) and then drops, so the update hooks take what they
+keep from it by reference instead of copying it (``status`` on the main resource, everything but
+``status`` through ``/status``). ``metadata`` is the exception: the store and the hooks write into
+the new object's metadata afterwards, so it gets a shallow copy of its own. After the hooks,
+nothing may write below the top level of ``new`` or of its metadata.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from kubeds.apiserver import codec
 
 __all__ = ["META_FIELDS", "Strategy", "field_str", "nested_str"]
 
@@ -83,7 +88,7 @@ class Strategy:
     def prepare_for_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
         if self.has_status:
             if "status" in old:
-                new["status"] = codec.clone(old["status"])
+                new["status"] = old["status"]  # shared: see "Ownership on update" above
             else:
                 new.pop("status", None)
         meta = new.setdefault("metadata", {})
@@ -97,10 +102,17 @@ class Strategy:
             meta.pop("generation", None)
 
     def prepare_for_status_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
-        """Only ``status`` changes through /status (``ResetObjectMetaForStatus`` + spec from old)."""
+        """Only ``status`` changes through /status (``ResetObjectMetaForStatus`` + spec from old).
+
+        ``new`` takes ``old``'s sections by reference and a shallow copy of its metadata (see
+        "Ownership on update" above).
+        """
         status = new.get("status")
         new.clear()
-        new.update(codec.clone(old))
+        new.update(old)
+        old_meta = old.get("metadata")
+        if isinstance(old_meta, dict):
+            new["metadata"] = dict(old_meta)
         if status is None:
             new.pop("status", None)
         else:

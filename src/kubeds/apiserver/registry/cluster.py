@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubeds.apiserver import codec
 from kubeds.apiserver.registry.base import Strategy
 
 __all__ = ["NAMESPACE_FINALIZER", "NamespaceStrategy", "NodeStrategy"]
@@ -56,4 +55,4 @@ class NamespaceStrategy(Strategy):
         if old_fin is None:
             spec.pop("finalizers", None)
         else:
-            spec["finalizers"] = codec.clone(old_fin)
+            spec["finalizers"] = old_fin  # shared with the store's private old (see base.py)

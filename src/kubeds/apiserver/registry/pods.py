@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubeds.apiserver import codec
 from kubeds.apiserver.registry.base import Strategy, field_str, nested_str
 
 __all__ = ["PodStrategy", "qos_class"]
@@ -100,7 +99,7 @@ class PodStrategy(Strategy):
             if value is None:
                 meta.pop(key, None)
             else:
-                meta[key] = codec.clone(value)
+                meta[key] = value  # the request's own map: nothing else holds it
 
     def grace_period(self, obj: dict[str, Any], requested: int | None) -> int:
         spec = obj.get("spec") or {}
