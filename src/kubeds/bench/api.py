@@ -16,10 +16,7 @@ requests/s; list of 10,000 pods under 1 s.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -28,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from kubeds import wire
+from kubeds.bench import proc as proc_mod
 from kubeds.client import ApiClient, client_from_kubeconfig, load_kubeconfig
 
 __all__ = ["ApiBenchResult", "run"]
@@ -65,25 +63,15 @@ class ApiBenchResult:
         for verb, v in self.latency_ms.items():
             lines.append(f"  {verb:<8} {v['p50']:7.1f}  {v['p99']:7.1f}  {int(v['count']):6d}")
         worst = self.worst_p99()
-        lines.append(
-            f"  worst p99 {worst:.1f} ms (target < 50 ms: {'meets target' if worst < 50 else 'BELOW TARGET'})"
-        )
+        lines.append(f"  worst p99 {worst:.1f} ms (target < 50 ms: {proc_mod.verdict(worst < 50)})")
         lines.append(
             f"  list {self.pods} pods (JSON)   {self.list_pods_ms:8.0f} ms median of {self.repeats} "
-            f"(target < 1000 ms: {'meets target' if self.list_pods_ms < 1000 else 'BELOW TARGET'})"
+            f"(target < 1000 ms: {proc_mod.verdict(self.list_pods_ms < 1000)})"
         )
         lines.append(
             f"  list {self.pods} pods (Table)  {self.list_pods_table_ms:8.0f} ms median of {self.repeats}"
         )
         return "\n".join(lines)
-
-
-def _pct(values: list[float], p: float) -> float:
-    if not values:
-        return 0.0
-    s = sorted(values)
-    k = min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))
-    return s[k]
 
 
 def _pod(name: str) -> dict[str, Any]:
@@ -179,17 +167,7 @@ async def run(
 ) -> ApiBenchResult:
     with tempfile.TemporaryDirectory(prefix="kubeds-bench-api-") as tmp:
         progress("starting kubeds up (sqlite, no nodes)")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kubeds", "up", "--port", "0", "--nodes", "0", "--data-dir", tmp],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        try:
-            assert proc.stdout is not None
-            line = await asyncio.to_thread(proc.stdout.readline)
-            if not line.startswith("kubeds ready:"):
-                raise RuntimeError(f"kubeds up did not start: {line!r}")
+        async with proc_mod.kubeds_up(["--nodes", "0", "--data-dir", tmp], stop_timeout=30):
             cfg = load_kubeconfig(Path(tmp) / "kubeconfig")
             apis = [client_from_kubeconfig(cfg, user_agent="kubeds-bench") for _ in range(clients)]
             try:
@@ -204,17 +182,9 @@ async def run(
             finally:
                 for a in apis:
                     await a.close()
-        finally:
-            proc.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                await asyncio.to_thread(proc.wait, 30)
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
     latency = {
-        verb: {"p50": _pct(v, 50), "p99": _pct(v, 99), "count": float(len(v))} for verb, v in lat.items()
+        verb: {"p50": proc_mod.pct(v, 50), "p99": proc_mod.pct(v, 99), "count": float(len(v))}
+        for verb, v in lat.items()
     }
     return ApiBenchResult(
         rate=rate,

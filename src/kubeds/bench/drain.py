@@ -37,7 +37,6 @@ import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -45,6 +44,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kubeds.bench import proc as proc_mod
 from kubeds.client import ApiClient, client_from_kubeconfig, errors, load_kubeconfig
 from kubeds.nodes import templates
 
@@ -119,9 +119,6 @@ class DrainBenchResult:
         return d
 
     def render(self) -> str:
-        def verdict(ok: bool) -> str:
-            return "meets target" if ok else "BELOW TARGET"
-
         def row(label: str, seconds: float, note: str = "") -> str:
             return f"  {label:<54}{seconds:7.2f} s" + (f"   {note}" if note else "")
 
@@ -134,7 +131,7 @@ class DrainBenchResult:
                 "  evictions complete, after the first request",
                 self.evictions_s,
                 f"{self.ratio:4.2f}x floor (target <= {TARGET_EVICTIONS_S:.0f} s: "
-                f"{verdict(self.evictions_s <= TARGET_EVICTIONS_S)})",
+                f"{proc_mod.verdict(self.evictions_s <= TARGET_EVICTIONS_S)})",
             ),
             f"    eviction POST answered in p50 {self.eviction_ms_p50:.0f} ms, p99 {self.eviction_ms_p99:.0f} ms",
             row("  drain done (cordon to the last 1 s poll)", self.drain_s),
@@ -155,7 +152,7 @@ class DrainBenchResult:
             row(
                 f"delete a {self.delete_pods}-pod DaemonSet to zero pods",
                 self.delete_s,
-                f"(target <= {TARGET_DELETE_S:.0f} s: {verdict(self.delete_s <= TARGET_DELETE_S)})",
+                f"(target <= {TARGET_DELETE_S:.0f} s: {proc_mod.verdict(self.delete_s <= TARGET_DELETE_S)})",
             )
         )
         lines.append(f"    (building that DaemonSet took {self.delete_setup_s:.0f} s)")
@@ -216,13 +213,6 @@ def _running(pod: dict[str, Any]) -> bool:
         c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or []
     )
     return status.get("phase") == "Running" and ready and not pod["metadata"].get("deletionTimestamp")
-
-
-def _pct(values: list[float], p: float) -> float:
-    if not values:
-        return 0.0
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))]
 
 
 # ---- helpers over the API -------------------------------------------------------------------------
@@ -515,7 +505,7 @@ def _kubectl_drain(binary: str, kubeconfig: Path, node: str, pods: int, cache: s
         version=_kubectl_version(binary),
         wall_s=wall,
         evictions_span_s=span,
-        eviction_server_ms_p50=_pct(server_ms, 50),
+        eviction_server_ms_p50=proc_mod.pct(server_ms, 50),
         eviction_server_ms_max=max(server_ms, default=0.0),
         client_floor_s=max(0.0, (pods - KUBECTL_BURST) / KUBECTL_QPS),
     )
@@ -634,8 +624,8 @@ async def _measure(
         drain_s=med(samples["drain"]),
         floor_delete_s=med(samples["floor"]),
         rescheduled_s=med(samples["rescheduled"]),
-        eviction_ms_p50=_pct(latencies, 50),
-        eviction_ms_p99=_pct(latencies, 99),
+        eviction_ms_p50=proc_mod.pct(latencies, 50),
+        eviction_ms_p99=proc_mod.pct(latencies, 99),
         delete_s=delete_s,
         delete_setup_s=setup,
         kubectl=kubectl_med,
@@ -659,30 +649,8 @@ async def run(
     binary = shutil.which("kubectl") if kubectl == "" else kubectl
     with tempfile.TemporaryDirectory(prefix="kubeds-bench-drain-") as tmp:
         progress(f"starting kubeds up --nodes {nodes} --node-profile fast")
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "kubeds",
-                "up",
-                "--port",
-                "0",
-                "--nodes",
-                str(nodes),
-                "--node-profile",
-                "fast",
-                "--data-dir",
-                tmp,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        try:
-            assert proc.stdout is not None
-            line = await asyncio.to_thread(proc.stdout.readline)
-            if not line.startswith("kubeds ready:"):
-                raise RuntimeError(f"kubeds up did not start: {line!r}")
+        up_args = ["--nodes", str(nodes), "--node-profile", "fast", "--data-dir", tmp]
+        async with proc_mod.kubeds_up(up_args, stop_timeout=60):
             kubeconfig = Path(tmp) / "kubeconfig"
             api = client_from_kubeconfig(load_kubeconfig(kubeconfig), user_agent="kubeds-bench-drain")
             try:
@@ -699,12 +667,3 @@ async def run(
                 )
             finally:
                 await api.close()
-        finally:
-            proc.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                await asyncio.to_thread(proc.wait, 60)
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()

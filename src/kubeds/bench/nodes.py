@@ -14,7 +14,7 @@ Honest accounting needs the simulator in a process of its own, so the run has tw
 Once every Node reports Ready and a full renew interval has passed, the run samples both
 processes in ``windows`` windows of ``window`` seconds: CPU share from ``/proc/<pid>/stat``
 (utime + stime over the window's wall time, as a fraction of one core) and RSS from
-``/proc/<pid>/status`` (VmRSS at the window's end). Medians of the windows are reported, and how
+``/proc/<pid>/status`` (VmRSS at the window's end), by :func:`kubeds.bench.proc.sample_processes`. Medians of the windows are reported, and how
 many Leases were fresh (renewed within 1.5 intervals) at the end, to show the work was being done.
 
 Target (issue "Simulated nodes"): 5,000 idle nodes cost the **simulator process** under 15 % of
@@ -25,20 +25,19 @@ beside it but is not what the target is about.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from kubeds import clock
+from kubeds.bench import proc as proc_mod
+from kubeds.bench.proc import ProcessSample
 from kubeds.client import ApiClient, client_from_kubeconfig, load_kubeconfig
 from kubeds.nodes import kubelet, templates
 
@@ -48,16 +47,6 @@ BENCH_LABEL = "kubeds.io/bench"
 TARGET_CPU_SHARE = 0.15
 TARGET_RSS_MB = 400.0
 CREATE_CONCURRENCY = 64
-
-
-@dataclass
-class ProcessSample:
-    """Median CPU share (of one core) and RSS (MB) of one process over the idle windows."""
-
-    cpu_share: float
-    rss_mb: float
-    cpu_windows: list[float] = field(default_factory=list)
-    rss_windows: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -89,9 +78,7 @@ class NodesBenchResult:
         return d
 
     def render(self) -> str:
-        def verdict(ok: bool) -> str:
-            return "meets target" if ok else "BELOW TARGET"
-
+        verdict = proc_mod.verdict
         sim, plane = self.simulator, self.plane
         return "\n".join(
             [
@@ -107,47 +94,6 @@ class NodesBenchResult:
                 f"({self.storage} storage; serves the lease updates, not part of the target)",
             ]
         )
-
-
-# ---------------------------------------------------------------------------------------------
-# /proc sampling
-
-
-def _cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` in seconds (fields 14 and 15 of /proc/<pid>/stat)."""
-    text = Path(f"/proc/{pid}/stat").read_text()
-    fields = text[text.rindex(")") + 2 :].split()
-    ticks = int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-async def _sample(pids: dict[str, int], *, window: float, windows: int) -> dict[str, ProcessSample]:
-    cpu: dict[str, list[float]] = {name: [] for name in pids}
-    rss: dict[str, list[float]] = {name: [] for name in pids}
-    for _ in range(windows):
-        start_wall = time.monotonic()
-        start = {name: _cpu_seconds(pid) for name, pid in pids.items()}
-        await asyncio.sleep(window)
-        wall = time.monotonic() - start_wall
-        for name, pid in pids.items():
-            cpu[name].append((_cpu_seconds(pid) - start[name]) / wall)
-            rss[name].append(_rss_mb(pid))
-    return {
-        name: ProcessSample(
-            cpu_share=statistics.median(cpu[name]),
-            rss_mb=statistics.median(rss[name]),
-            cpu_windows=[round(v, 4) for v in cpu[name]],
-            rss_windows=[round(v, 1) for v in rss[name]],
-        )
-        for name in pids
-    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,29 +158,6 @@ async def _fresh_leases(api: ApiClient, *, within: float) -> int:
     return fresh
 
 
-def _start(cmd: list[str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-
-
-async def _ready_line(proc: subprocess.Popen[str], prefix: str) -> str:
-    assert proc.stdout is not None
-    line = await asyncio.to_thread(proc.stdout.readline)
-    if not line.startswith(prefix):
-        raise RuntimeError(f"process did not start: expected {prefix!r}, got {line!r}")
-    return line
-
-
-async def _stop(proc: subprocess.Popen[str]) -> None:
-    proc.terminate()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        await asyncio.to_thread(proc.wait, 30)
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
-    if proc.stdout is not None:
-        proc.stdout.close()
-
-
 async def run(
     *,
     nodes: int = 5000,
@@ -254,7 +177,7 @@ async def run(
     ).lease_interval(nodes)
     with tempfile.TemporaryDirectory(prefix="kubeds-bench-nodes-") as tmp:
         progress(f"starting kubeds up ({storage}, no nodes)")
-        plane = _start(
+        plane = proc_mod.start_process(
             [
                 sys.executable,
                 "-m",
@@ -273,7 +196,7 @@ async def run(
         )
         sim: subprocess.Popen[str] | None = None
         try:
-            await _ready_line(plane, "kubeds ready:")
+            await proc_mod.ready_line(plane, "kubeds ready:")
             kubeconfig = Path(tmp) / "kubeconfig"
             api = client_from_kubeconfig(load_kubeconfig(kubeconfig), user_agent="kubeds-bench")
             try:
@@ -282,7 +205,7 @@ async def run(
                 setup = time.monotonic() - t0
                 progress("starting the simulator process")
                 t0 = time.monotonic()
-                sim = _start(
+                sim = proc_mod.start_process(
                     [
                         sys.executable,
                         "-m",
@@ -298,13 +221,13 @@ async def run(
                         *simulator_args,
                     ]
                 )
-                await _ready_line(sim, "kubeds nodes ready:")
+                await proc_mod.ready_line(sim, "kubeds nodes ready:")
                 await _wait_all_ready(api, nodes, progress, ready_timeout)
                 ready = time.monotonic() - t0
                 progress(f"all Ready; letting one renew interval pass ({effective:g} s)")
                 await asyncio.sleep(effective * 1.5)
                 progress(f"sampling {windows} windows of {window:g} s")
-                samples = await _sample(
+                samples = await proc_mod.sample_processes(
                     {"simulator": sim.pid, "plane": plane.pid}, window=window, windows=windows
                 )
                 fresh = await _fresh_leases(api, within=effective * 1.5)
@@ -312,8 +235,8 @@ async def run(
                 await api.close()
         finally:
             if sim is not None:
-                await _stop(sim)
-            await _stop(plane)
+                await proc_mod.stop_process(sim, timeout=30)
+            await proc_mod.stop_process(plane, timeout=30)
     return NodesBenchResult(
         nodes=nodes,
         renew_interval_s=renew_interval,

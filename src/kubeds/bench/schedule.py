@@ -39,6 +39,7 @@ from typing import Any
 
 from kubeds import clock as clock_mod, heap
 from kubeds.apiserver.handler import APIServer
+from kubeds.bench import proc as proc_mod
 from kubeds.client import api as api_mod, transport
 from kubeds.scheduler.scheduler import Scheduler, SchedulerConfig
 from kubeds.storage.memory import MemoryBackend
@@ -76,7 +77,7 @@ class ScheduleBenchResult:
         return d
 
     def render(self) -> str:
-        verdict = "meets target" if self.pods_per_s >= TARGET_PODS_PER_S else "BELOW TARGET"
+        verdict = proc_mod.verdict(self.pods_per_s >= TARGET_PODS_PER_S)
         return "\n".join(
             [
                 f"schedule benchmark: {self.pods} DaemonSet-style pods on {self.nodes} nodes "

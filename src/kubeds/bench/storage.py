@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from kubeds.bench import proc as proc_mod
 from kubeds.storage import SQLiteBackend
 from kubeds.storage.interface import Backend
 
@@ -69,7 +70,7 @@ class StorageBenchResult:
 
     def render(self) -> str:
         def ok(v: float, target: float) -> str:
-            return "meets target" if v >= target else "BELOW TARGET"
+            return proc_mod.verdict(v >= target)
 
         return "\n".join(
             [

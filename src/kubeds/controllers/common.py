@@ -32,6 +32,7 @@ from typing import Any
 
 from kubeds import clock as clock_mod
 from kubeds.client import api as api_mod, errors
+from kubeds.controllers import runnable as runnable_mod
 from kubeds.controllers.daemonset import pods as pods_mod
 from kubeds.controllers.daemonset.podcontrol import aggregate
 from kubeds.machinery import controller as controller_mod, events as events_mod, informer as informer_mod
@@ -392,12 +393,14 @@ def sort_pods_for_deletion(pods: Sequence[Obj], related: Iterable[Obj], *, now: 
 
 
 # ---- running -------------------------------------------------------------------------------------
-class ManagedController(controller_mod.Controller):
+class ManagedController(runnable_mod.Runnable, controller_mod.Controller):
     """A :class:`~kubeds.machinery.controller.Controller` that owns its informers and event recorder.
 
-    :meth:`run` starts the shared informer factory (unless one was passed in, whose owner starts it)
-    and the recorder, then runs the workers until :meth:`stop` (then returns) or cancellation (then
-    raises); either way the recorder is flushed and an owned factory stopped.
+    :meth:`run` (from :class:`~kubeds.controllers.runnable.Runnable`, which comes first in the MRO so
+    that it wins over :meth:`Controller.run`; its inner task is named after the controller) starts the
+    shared informer factory (unless one was passed in, whose owner starts it) and the recorder, then
+    runs the workers until :meth:`stop` (then returns) or cancellation (then raises); either way the
+    recorder is flushed and an owned factory stopped.
     """
 
     def __init__(
@@ -415,23 +418,7 @@ class ManagedController(controller_mod.Controller):
         self._owns_factory = informers is None
         self.factory = informers or informer_mod.SharedInformerFactory(api, clock=clock)
         self.recorder = events_mod.EventRecorder(api, component=component, clock=clock)
-        self._inner: asyncio.Task[None] | None = None
-
-    async def run(self) -> None:
-        self._inner = asyncio.get_running_loop().create_task(self._run(), name=self.name)
-        try:
-            await self._inner
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise
-
-    async def stop(self) -> None:
-        """Stop the workers and informers; :meth:`run` returns."""
-        if self._inner is not None:
-            self._inner.cancel()
-            await asyncio.gather(self._inner, return_exceptions=True)
-            self._inner = None
+        self.task_name = name
 
     async def _run(self) -> None:
         if self._owns_factory:

@@ -1,7 +1,10 @@
 """The run/stop contract shared by controllers whose work is one inner task.
 
 :meth:`Runnable.run` returns after :meth:`Runnable.stop` and re-raises when the caller itself is
-cancelled, so a supervisor can either stop a controller politely or cancel its task.
+cancelled, so a supervisor can either stop a controller politely or cancel its task. The inner
+task is named :attr:`Runnable.task_name`: a class attribute, or an instance attribute set in
+``__init__`` (``ManagedController`` uses the controller's name). This is the
+``wait.Until(..., stopCh)`` shape of upstream ``pkg/controller/*/…_controller.go`` ``Run`` methods.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class Runnable(abc.ABC):
                 raise
 
     async def stop(self) -> None:
+        """Cancel the inner task and wait for it to end; :meth:`run` then returns."""
         if self._inner is not None:
             self._inner.cancel()
             await asyncio.gather(self._inner, return_exceptions=True)

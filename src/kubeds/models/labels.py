@@ -17,8 +17,10 @@ Three ways in:
 
 :func:`new_requirement` validates like ``labels.NewRequirement`` (key is a qualified name, values are
 label values, operator/value-count rules) and reports errors rendered like ``field.ErrorList``'s
-aggregate. The key/value checks (:func:`qualified_name_errors`, :func:`label_value_errors`) mirror
-``apimachinery/pkg/api/validate/content/kube.go`` (``IsLabelKey``/``IsLabelValue``).
+aggregate. The key/value checks (:func:`qualified_name_errors`, :func:`label_value_errors`) are
+``apimachinery/pkg/api/validate/content/kube.go``'s ``IsLabelKey``/``IsLabelValue``: the shared
+rules of :mod:`kubeds.models.content` in its :data:`~kubeds.models.content.CONTENT` dialect
+("must be no more than 63 bytes").
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from kubeds.models import content
 
 __all__ = [
     "OPERATORS",
@@ -80,91 +84,15 @@ MSG_UNABLE_TO_PARSE = "unable to parse requirement: {err}"
 
 # --- content.IsLabelKey / IsLabelValue -------------------------------------------------------------
 
-_LABEL_KEY_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_LABEL_KEY_RE = re.compile(_LABEL_KEY_FMT)
-_LABEL_KEY_ERR = (
-    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-    "alphanumeric character"
-)
-_LABEL_VALUE_FMT = f"({_LABEL_KEY_FMT})?"
-_LABEL_VALUE_RE = re.compile(_LABEL_VALUE_FMT)
-_LABEL_VALUE_ERR = (
-    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
-    "and must start and end with an alphanumeric character"
-)
-_DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS1123_SUBDOMAIN_FMT = _DNS1123_LABEL_FMT + "(\\." + _DNS1123_LABEL_FMT + ")*"
-_DNS1123_SUBDOMAIN_RE = re.compile(_DNS1123_SUBDOMAIN_FMT)
-_DNS1123_SUBDOMAIN_ERR = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-    "and must start and end with an alphanumeric character"
-)
-_LABEL_MAX = 63
-_SUBDOMAIN_MAX = 253
-
-
-def _regex_error(msg: str, fmt: str, *examples: str) -> str:
-    """``content.RegexError``: the message, examples, and the regex."""
-    if not examples:
-        return f"{msg} (regex used for validation is '{fmt}')"
-    shown = " or ".join(f"'{e}', " for e in examples)
-    return f"{msg} (e.g. {shown}regex used for validation is '{fmt}')"
-
-
-def _max_len_error(n: int) -> str:
-    return f"must be no more than {n} bytes"
-
-
-def _byte_len(s: str) -> int:
-    return len(s.encode("utf-8", "surrogatepass"))
-
-
-def _dns1123_subdomain_errors(value: str) -> list[str]:
-    errs = []
-    if _byte_len(value) > _SUBDOMAIN_MAX:
-        errs.append(_max_len_error(_SUBDOMAIN_MAX))
-    if not _DNS1123_SUBDOMAIN_RE.fullmatch(value):
-        errs.append(_regex_error(_DNS1123_SUBDOMAIN_ERR, _DNS1123_SUBDOMAIN_FMT, "example.com"))
-    return errs
-
 
 def qualified_name_errors(value: str) -> list[str]:
-    """Upstream ``IsQualifiedName``/``IsLabelKey``: empty list when ``value`` is a valid label key."""
-    errs: list[str] = []
-    parts = value.split("/")
-    if len(parts) == 1:
-        name = parts[0]
-    elif len(parts) == 2:
-        prefix, name = parts
-        if not prefix:
-            errs.append("prefix part must be non-empty")
-        else:
-            errs.extend("prefix part " + m for m in _dns1123_subdomain_errors(prefix))
-    else:
-        return [
-            "a valid label key "
-            + _regex_error(_LABEL_KEY_ERR, _LABEL_KEY_FMT, "MyName", "my.name", "123-abc")
-            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-        ]
-    if not name:
-        errs.append("name part must be non-empty")
-    elif _byte_len(name) > _LABEL_MAX:
-        errs.append("name part " + _max_len_error(_LABEL_MAX))
-    if not _LABEL_KEY_RE.fullmatch(name):
-        errs.append(
-            "name part " + _regex_error(_LABEL_KEY_ERR, _LABEL_KEY_FMT, "MyName", "my.name", "123-abc")
-        )
-    return errs
+    """Upstream ``IsLabelKey``: empty list when ``value`` is a valid label key."""
+    return content.qualified_name_errors(value, dialect=content.CONTENT)
 
 
 def label_value_errors(value: str) -> list[str]:
-    """Upstream ``IsValidLabelValue``/``IsLabelValue``: empty list when ``value`` is a valid label value."""
-    errs = []
-    if _byte_len(value) > _LABEL_MAX:
-        errs.append(_max_len_error(_LABEL_MAX))
-    if not _LABEL_VALUE_RE.fullmatch(value):
-        errs.append(_regex_error(_LABEL_VALUE_ERR, _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
-    return errs
+    """Upstream ``IsLabelValue``: empty list when ``value`` is a valid label value."""
+    return content.label_value_errors(value, dialect=content.CONTENT)
 
 
 # --- Go-flavoured rendering of field errors --------------------------------------------------------

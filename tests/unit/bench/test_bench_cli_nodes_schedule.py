@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kubeds.bench import nodes, schedule
+from kubeds.bench import nodes, proc, schedule
 from kubeds.cli import bench
 
 
@@ -93,7 +93,7 @@ async def test_nodes_bench_plane_does_not_simulate_the_bench_nodes(monkeypatch: 
         started.append(cmd)
         raise RuntimeError("stop before anything runs")
 
-    monkeypatch.setattr(nodes, "_start", fake_start)
+    monkeypatch.setattr(proc, "start_process", fake_start)
     with pytest.raises(RuntimeError, match="stop before"):
         await nodes.run(nodes=1)
     (plane_cmd,) = started

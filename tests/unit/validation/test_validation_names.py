@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from kubeds.apiserver.validation import names
@@ -163,3 +165,17 @@ def test_config_map_key() -> None:
     assert names.is_config_map_key("a b")[0].startswith(
         "a valid config key must consist of alphanumeric characters"
     )
+
+
+# Go's ``^...$`` has no "before a trailing newline" match: a name ending in "\n" is invalid.
+@pytest.mark.parametrize(
+    ("check", "value"),
+    [
+        (names.is_dns1123_label, "abc\n"),
+        (names.is_dns1123_subdomain, "a.b\n"),
+        (names.is_qualified_name, "example.com/key\n"),
+        (names.is_valid_label_value, "value\n"),
+    ],
+)
+def test_trailing_newline_is_rejected(check: Callable[[str], list[str]], value: str) -> None:
+    assert check(value) != []

@@ -6,7 +6,9 @@ Mirrors ``staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go`` (`
 ``RegexError``, ``MaxLenError``, ``InclusiveRangeError``) and ``apimachinery/pkg/api/validation``'s
 ``NameIsDNSSubdomain``/``NameIsDNSLabel`` (a generateName prefix may end with ``-``). Each returns a
 list of messages (empty when valid), exactly like the Go functions, so callers wrap them in
-``FieldError.invalid`` themselves.
+``FieldError.invalid`` themselves. The label-key, label-value and DNS-name rules themselves live in
+:mod:`kubeds.models.content` (shared with label selectors); this module speaks its
+:data:`~kubeds.models.content.VALIDATION` dialect ("must be no more than 63 characters").
 
 The string checks are pure and see the same few strings over and over (label keys, container and
 volume names, namespaces), so their answers are memoised per string (:func:`_memoised`).
@@ -17,6 +19,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+
+from kubeds.models import content
+from kubeds.models.content import DNS1123_SUBDOMAIN_MAX, EMPTY_ERROR, regex_error
 
 __all__ = [
     "EMPTY_ERROR",
@@ -37,33 +42,8 @@ __all__ = [
     "regex_error",
 ]
 
-EMPTY_ERROR = "must be non-empty"
 IS_NEGATIVE_ERROR = "must be greater than or equal to 0"
 
-DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-DNS1123_LABEL_MSG = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-    "and must start and end with an alphanumeric character"
-)
-DNS1123_LABEL_MAX = 63
-DNS1123_SUBDOMAIN_FMT = DNS1123_LABEL_FMT + r"(\." + DNS1123_LABEL_FMT + ")*"
-DNS1123_SUBDOMAIN_MSG = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-    "and must start and end with an alphanumeric character"
-)
-DNS1123_SUBDOMAIN_MAX = 253
-QUALIFIED_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-QUALIFIED_NAME_MSG = (
-    "must consist of alphanumeric characters, '-', '_' or '.', "
-    "and must start and end with an alphanumeric character"
-)
-QUALIFIED_NAME_MAX = 63
-LABEL_VALUE_FMT = "(" + QUALIFIED_NAME_FMT + ")?"
-LABEL_VALUE_MSG = (
-    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
-    "and must start and end with an alphanumeric character"
-)
-LABEL_VALUE_MAX = 63
 PERCENT_FMT = "[0-9]+%"
 PERCENT_MSG = "a valid percent string must be a numeric string followed by an ending '%'"
 CONFIG_MAP_KEY_FMT = "[-._a-zA-Z0-9]+"
@@ -74,10 +54,6 @@ RELAXED_ENV_VAR_NAME_MSG = (
 PORT_NAME_MAX = 15
 MEMO_SIZE = 8192  # distinct strings remembered per check
 
-_DNS1123_LABEL = re.compile(f"^{DNS1123_LABEL_FMT}$")
-_DNS1123_SUBDOMAIN = re.compile(f"^{DNS1123_SUBDOMAIN_FMT}$")
-_QUALIFIED_NAME = re.compile(f"^{QUALIFIED_NAME_FMT}$")
-_LABEL_VALUE = re.compile(f"^{LABEL_VALUE_FMT}$")
 _PERCENT = re.compile(f"^{PERCENT_FMT}$")
 _CONFIG_MAP_KEY = re.compile(f"^{CONFIG_MAP_KEY_FMT}$")
 _PORT_NAME_CHARSET = re.compile("^[-a-z0-9]+$")
@@ -97,16 +73,8 @@ def _memoised(check: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
     return memoised
 
 
-def regex_error(msg: str, fmt: str, *examples: str) -> str:
-    """Upstream ``RegexError``: note the doubled space it leaves between several examples."""
-    if not examples:
-        return f"{msg} (regex used for validation is '{fmt}')"
-    quoted = " or ".join(f"'{e}', " for e in examples)
-    return f"{msg} (e.g. {quoted}regex used for validation is '{fmt}')"
-
-
 def max_len_error(length: int) -> str:
-    return f"must be no more than {length} characters"
+    return content.max_len_error(length, dialect=content.VALIDATION)
 
 
 def inclusive_range_error(lo: int, hi: int) -> str:
@@ -115,22 +83,12 @@ def inclusive_range_error(lo: int, hi: int) -> str:
 
 @_memoised
 def is_dns1123_label(value: str) -> list[str]:
-    errs = []
-    if len(value) > DNS1123_LABEL_MAX:
-        errs.append(max_len_error(DNS1123_LABEL_MAX))
-    if not _DNS1123_LABEL.match(value):
-        errs.append(regex_error(DNS1123_LABEL_MSG, DNS1123_LABEL_FMT, "my-name", "123-abc"))
-    return errs
+    return content.dns1123_label_errors(value, dialect=content.VALIDATION)
 
 
 @_memoised
 def is_dns1123_subdomain(value: str) -> list[str]:
-    errs = []
-    if len(value) > DNS1123_SUBDOMAIN_MAX:
-        errs.append(max_len_error(DNS1123_SUBDOMAIN_MAX))
-    if not _DNS1123_SUBDOMAIN.match(value):
-        errs.append(regex_error(DNS1123_SUBDOMAIN_MSG, DNS1123_SUBDOMAIN_FMT, "example.com"))
-    return errs
+    return content.dns1123_subdomain_errors(value, dialect=content.VALIDATION)
 
 
 def _mask_trailing_dash(name: str) -> str:
@@ -149,41 +107,12 @@ def name_is_dns_label(name: str, prefix: bool = False) -> list[str]:
 
 @_memoised
 def is_qualified_name(value: str) -> list[str]:
-    errs: list[str] = []
-    parts = value.split("/")
-    if len(parts) == 1:
-        name = parts[0]
-    elif len(parts) == 2:
-        prefix, name = parts
-        if not prefix:
-            errs.append("prefix part " + EMPTY_ERROR)
-        else:
-            errs.extend("prefix part " + m for m in is_dns1123_subdomain(prefix))
-    else:
-        return [
-            "a qualified name "
-            + regex_error(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
-            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-        ]
-    if not name:
-        errs.append("name part " + EMPTY_ERROR)
-    elif len(name) > QUALIFIED_NAME_MAX:
-        errs.append("name part " + max_len_error(QUALIFIED_NAME_MAX))
-    if not _QUALIFIED_NAME.match(name):
-        errs.append(
-            "name part " + regex_error(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
-        )
-    return errs
+    return content.qualified_name_errors(value, dialect=content.VALIDATION)
 
 
 @_memoised
 def is_valid_label_value(value: str) -> list[str]:
-    errs = []
-    if len(value) > LABEL_VALUE_MAX:
-        errs.append(max_len_error(LABEL_VALUE_MAX))
-    if not _LABEL_VALUE.match(value):
-        errs.append(regex_error(LABEL_VALUE_MSG, LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
-    return errs
+    return content.label_value_errors(value, dialect=content.VALIDATION)
 
 
 def is_valid_percent(value: str) -> list[str]:
