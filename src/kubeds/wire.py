@@ -10,6 +10,13 @@ Header names are lower-case. ``query`` keeps repeated parameters as lists (``?a=
 A watch response has ``stream`` set (an async iterator of byte chunks, one JSON document plus
 ``\\n`` per event) and an empty ``body``.
 
+A JSON response may carry its object instead of bytes (``Response(status, headers, obj=...)``) when
+the server made that object for this response alone (nothing on the server keeps a reference):
+``body`` then encodes it on first read (the HTTP adapter), and the in-process client takes the
+object itself (:meth:`Response.take_object`), so a request made in one process pays neither the
+encode nor the decode. What the client gets is what decoding ``body`` would give:
+:data:`VERIFY_SHARED_OBJECTS` checks that the object survives a JSON round trip unchanged.
+
 Shared watch events (:class:`SharedLines`, one per process: :data:`SHARED_LINES`). The API server
 builds each watch event's line once and hands the same ``bytes`` object to every watcher
 (``apiserver/watch.py`` ``SharedEvents``); in one process the in-process transport passes that very
@@ -85,12 +92,88 @@ class Request:
         return values[0] if values else default
 
 
-@dataclass
 class Response:
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    stream: AsyncIterator[bytes] | None = None
+    """One response: ``status``, lower-case ``headers``, and ``body`` bytes, ``stream`` or ``obj``.
+
+    ``obj`` is a JSON-shaped value made for this response alone; ``body`` is its JSON, encoded when
+    first read. :meth:`take_object` hands the value itself to the one receiver instead.
+    """
+
+    __slots__ = ("_body", "_obj", "headers", "status", "stream")
+
+    def __init__(
+        self,
+        status: int,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+        stream: AsyncIterator[bytes] | None = None,
+        *,
+        obj: Any = None,
+    ) -> None:
+        self.status = status
+        self.headers = {} if headers is None else headers
+        self.stream = stream
+        self._obj = obj
+        self._body: bytes | None = None if obj is not None else body
+
+    @property
+    def body(self) -> bytes:
+        if self._body is None:
+            self._body = bytes(orjson.dumps(self._obj))
+        return self._body
+
+    @body.setter
+    def body(self, value: bytes) -> None:
+        self._body = value
+        self._obj = None
+
+    def take_object(self) -> Any:
+        """The response's own object (None when it has none, or its body was already encoded).
+
+        The caller owns what it gets and may change it: read ``body`` before, not after.
+        """
+        obj = self._obj
+        if obj is None or self._body is not None:
+            return None
+        if VERIFY_SHARED_OBJECTS:
+            _check_json_round_trip(obj)
+        return obj
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Response):
+            return NotImplemented
+        return (self.status, self.headers, self.body, self.stream) == (
+            other.status,
+            other.headers,
+            other.body,
+            other.stream,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = "<obj>" if self._body is None else repr(self._body[:80])
+        return f"Response(status={self.status}, headers={self.headers!r}, body={shown})"
+
+
+def _check_json_round_trip(obj: Any) -> None:
+    """``obj`` is what a client decoding its JSON would get: plain dicts, lists and scalars only."""
+    try:
+        again = orjson.loads(orjson.dumps(obj))
+    except TypeError:  # not JSON-shaped at all (a non-string key, a set, ...)
+        again = None
+    if again != obj or not _same_types(again, obj):
+        raise AssertionError(f"a response object does not survive a JSON round trip: {str(obj)[:200]}")
+
+
+def _same_types(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return all(_same_types(v, b[k]) for k, v in a.items())
+    if type(a) is list:
+        return all(_same_types(x, y) for x, y in zip(a, b, strict=True))
+    return True
 
 
 class SharedObjectMutated(AssertionError):

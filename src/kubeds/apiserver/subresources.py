@@ -49,7 +49,7 @@ PDBS = lookup("policy", "v1", "poddisruptionbudgets")
 
 
 def _created() -> Response:
-    return json_response(201, errors.status_success(201))
+    return json_response(201, errors.status_success(201), private=True)
 
 
 async def bind(call: Call) -> Response:
@@ -246,7 +246,7 @@ async def scale(call: Call, resource: Resource) -> Response:
     verb = call.info.verb
     if verb == "get":
         obj = await call.store.get(resource, call.namespace, call.name)
-        return json_response(200, _scale_of(obj))
+        return json_response(200, _scale_of(obj), private=True)
     if verb not in ("update", "patch"):
         raise errors.method_not_supported(resource.group, f"{resource.plural}/scale", verb)
     kind = "UpdateOptions" if verb == "update" else "PatchOptions"
@@ -279,4 +279,4 @@ async def scale(call: Call, resource: Resource) -> Response:
         return obj
 
     updated = await call.store.guaranteed_update(resource, call.namespace, call.name, rescale, ctx=ctx)
-    return json_response(200, _scale_of(updated))
+    return json_response(200, _scale_of(updated), private=True)

@@ -38,10 +38,16 @@ def warning_header(texts: list[str]) -> str:
     return ", ".join('299 - "' + t.replace("\\", "\\\\").replace('"', '\\"') + '"' for t in seen)
 
 
-def json_response(code: int, obj: Any, *, warnings: list[str] | None = None) -> Response:
+def json_response(
+    code: int, obj: Any, *, warnings: list[str] | None = None, private: bool = False
+) -> Response:
+    """``obj`` as JSON. ``private``: ``obj`` was made for this response and nothing else holds it,
+    so it travels as the object (encoded only if read as bytes; see :class:`kubeds.wire.Response`)."""
     headers = {"content-type": codec.JSON}
     if warnings:
         headers["warning"] = warning_header(warnings)
+    if private:
+        return Response(code, headers, obj=obj)
     return Response(code, headers, codec.dumps(obj))
 
 
@@ -85,8 +91,8 @@ class Call:
         warnings = ctx.warnings if ctx else None
         if self.table_version and self.info.verb == "get":
             rv = str((obj.get("metadata") or {}).get("resourceVersion", ""))
-            return json_response(code, self._render([obj], rv=rv), warnings=warnings)
-        return json_response(code, obj, warnings=warnings)
+            return json_response(code, self._render([obj], rv=rv), warnings=warnings, private=True)
+        return json_response(code, obj, warnings=warnings, private=True)
 
     def _filter(self) -> listing.Filter:
         field_selector = self.req.param("fieldSelector")
@@ -141,10 +147,10 @@ class Call:
         )
         if self.table_version:
             table = self._render(page.items, rv=str(page.revision), cont=page.continue_token)
-            return json_response(200, table)
+            return json_response(200, table, private=True)
         if page.raw_items is not None:
             return Response(200, {"content-type": codec.JSON}, listing.list_body_bytes(self.resource, page))
-        return json_response(200, listing.list_body(self.resource, page))
+        return json_response(200, listing.list_body(self.resource, page), private=True)
 
     async def watch(self) -> Response:
         timeout_raw = self.req.param("timeoutSeconds")
@@ -199,7 +205,7 @@ class Call:
                     "the namespace of the provided object does not match the namespace sent on the request"
                 )
         created = await self.store.create(self.resource, self.namespace, obj, ctx=ctx)
-        return json_response(201, created, warnings=ctx.warnings)
+        return json_response(201, created, warnings=ctx.warnings, private=True)
 
     async def update(self, subresource: str = "") -> Response:
         params = options.write_params(self.req, kind="UpdateOptions")
@@ -216,7 +222,7 @@ class Call:
         updated = await self.store.update(
             self.resource, self.namespace, self.name, obj, ctx=ctx, subresource=subresource
         )
-        return json_response(200, updated, warnings=ctx.warnings)
+        return json_response(200, updated, warnings=ctx.warnings, private=True)
 
     async def patch(self, subresource: str = "") -> Response:
         content_type = codec.media_type(self.req.headers.get("content-type", ""))
@@ -252,7 +258,7 @@ class Call:
         updated = await self.store.guaranteed_update(
             self.resource, self.namespace, self.name, mutate, ctx=ctx, subresource=subresource
         )
-        return json_response(200, updated, warnings=ctx.warnings)
+        return json_response(200, updated, warnings=ctx.warnings, private=True)
 
     async def _apply(
         self, doc: Any, params: options.WriteParams, ctx: WriteContext, subresource: str
@@ -302,11 +308,11 @@ class Call:
             created = await self.store.create(
                 self.resource, self.namespace, created_obj, ctx=ctx, track=False
             )
-            return json_response(201, created, warnings=ctx.warnings)
+            return json_response(201, created, warnings=ctx.warnings, private=True)
         updated = await self.store.guaranteed_update(
             self.resource, self.namespace, self.name, run, ctx=ctx, subresource=subresource, track=False
         )
-        return json_response(200, updated, warnings=ctx.warnings)
+        return json_response(200, updated, warnings=ctx.warnings, private=True)
 
     async def delete(self) -> Response:
         opts, dry_run = options.delete_options(self.req)
@@ -327,8 +333,8 @@ class Call:
                     "kind": self.resource.plural,
                     "uid": meta.get("uid", ""),
                 }
-            return json_response(200, errors.status_success(200, details))
-        return json_response(200, obj)
+            return json_response(200, errors.status_success(200, details), private=True)
+        return json_response(200, obj, private=True)
 
     async def delete_collection(self) -> Response:
         opts, dry_run = options.delete_options(self.req)
@@ -352,7 +358,7 @@ class Call:
                 raise
             deleted.append(out)
         page.items = deleted
-        return json_response(200, listing.list_body(self.resource, page))
+        return json_response(200, listing.list_body(self.resource, page), private=True)
 
 
 def apply_patch(

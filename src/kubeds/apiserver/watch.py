@@ -54,6 +54,9 @@ SHARED_LINES = 2048
 #: Decoded stored values (for selectors) remembered likewise: few, as every decoded object is work for
 #: the cyclic GC; the watchers of a store take each committed batch in turn, so a batch's worth is enough.
 SHARED_VIEWS = 256
+#: Labels and field sets of stored values remembered for selectors: small entries (the value bytes,
+#: which the storage's event window holds anyway, and two small dicts), so many more than views.
+SHARED_FACTS = 8192
 
 # (objects, include_headers) -> Table object
 TableRenderer = Callable[[list[dict[str, Any]], bool], dict[str, Any]]
@@ -91,6 +94,14 @@ class _Encoder:
         return self.event(event_type, _decode(value, revision))
 
 
+def _with_rv(stored: dict[str, Any], revision: int) -> dict[str, Any]:
+    """What decoding :meth:`Store.object_bytes` of the value decoded as ``stored`` gives, sharing
+    every section but the top level and ``metadata`` with ``stored`` (both are read-only)."""
+    meta = stored.get("metadata")
+    rv = {"resourceVersion": str(revision)}
+    return {**stored, "metadata": {**rv, **meta} if isinstance(meta, dict) else rv}
+
+
 def _decode(value: bytes, revision: int) -> dict[str, Any]:
     """A private decode of ``value`` with ``metadata.resourceVersion`` = ``revision``."""
     obj: dict[str, Any] = orjson.loads(value)
@@ -120,32 +131,50 @@ class SharedEvents:
     """
 
     def __init__(
-        self, *, lines: int = SHARED_LINES, views: int = SHARED_VIEWS, decoded: wire.SharedLines | None = None
+        self,
+        *,
+        lines: int = SHARED_LINES,
+        views: int = SHARED_VIEWS,
+        facts: int = SHARED_FACTS,
+        decoded: wire.SharedLines | None = None,
     ) -> None:
         self._decoded = decoded  # None: kubeds.wire.SHARED_LINES, looked up when used
         self._audiences: collections.Counter[str] = collections.Counter()
         self.max_lines = lines
         self.max_views = views
         self._views: collections.OrderedDict[int, _View] = collections.OrderedDict()
+        self.max_facts = facts
+        self._facts: collections.OrderedDict[int, _Facts] = collections.OrderedDict()
         self._lines: collections.OrderedDict[tuple[int, str, int], tuple[bytes, bytes]] = (
             collections.OrderedDict()
         )
 
     def matches(self, flt: Filter, value: bytes) -> bool:
-        """``flt.matches`` on the stored ``value``, decoding it (and its field set) once."""
+        """``flt.matches`` on the stored ``value``, decoding it (and its field set) once.
+
+        What selectors need of a value (labels, field set) outlives its decode in a larger ring
+        (:class:`_Facts`): an update event matches the previous version too, which earlier events
+        already decoded, and watchers far apart in the stream would otherwise each decode it again.
+        """
         if flt.everything:
             return True
-        view = self._view(value)
-        if not flt.labels.empty and not flt.labels.matches(
-            (view.obj.get("metadata") or {}).get("labels") or {}
-        ):
+        facts: _View | _Facts | None = self._facts.get(id(value))
+        if facts is None or facts.value is not value:
+            facts = view = self._view(value)
+            if not flt.fields.empty:
+                view.fields = flt.strategy.field_set(view.obj)
+                view.strategy = flt.strategy
+            self._facts[id(value)] = _Facts(view)
+            if len(self._facts) > self.max_facts:
+                self._facts.popitem(last=False)
+        if not flt.labels.empty and not flt.labels.matches(facts.labels):
             return False
         if flt.fields.empty:
             return True
-        if view.strategy is not flt.strategy:
-            view.fields = flt.strategy.field_set(view.obj)
-            view.strategy = flt.strategy
-        return flt.fields.matches(view.fields)
+        if facts.strategy is not flt.strategy:
+            facts.fields = flt.strategy.field_set(self._view(value).obj)
+            facts.strategy = flt.strategy
+        return flt.fields.matches(facts.fields)
 
     def join(self, audience: str) -> None:
         """A JSON watcher of ``audience`` starts."""
@@ -175,7 +204,12 @@ class SharedEvents:
         else:
             data = b'{"type":"' + event_type.encode() + b'","object":' + body + b"}\n"
             if shared:
-                self._memo().share(data)
+                # A selector already decoded the value: the clients' decode is that, plus the revision.
+                view = self._views.get(id(value))
+                known = None
+                if view is not None and view.value is value:
+                    known = {"type": event_type, "object": _with_rv(view.obj, revision)}
+                self._memo().share(data, known)
         self._lines[key] = (value, data)
         if len(self._lines) > self.max_lines:
             self._lines.popitem(last=False)
@@ -197,6 +231,8 @@ class SharedEvents:
 
 
 class _View:
+    """A stored value, decoded, with the field set of the last strategy that asked."""
+
     __slots__ = ("fields", "obj", "strategy", "value")
 
     def __init__(self, value: bytes, obj: dict[str, Any]) -> None:
@@ -204,6 +240,24 @@ class _View:
         self.obj = obj
         self.strategy: Strategy | None = None
         self.fields: dict[str, str] = {}
+
+    @property
+    def labels(self) -> dict[str, str]:
+        labels: dict[str, str] = (self.obj.get("metadata") or {}).get("labels") or {}
+        return labels
+
+
+class _Facts:
+    """What selectors need of a stored value, kept without the decoded object: its labels (read-only,
+    shared with the decode) and the field set of the last strategy that asked."""
+
+    __slots__ = ("fields", "labels", "strategy", "value")
+
+    def __init__(self, view: _View) -> None:
+        self.value = view.value
+        self.labels = view.labels
+        self.strategy = view.strategy
+        self.fields = view.fields
 
 
 _SHARED: weakref.WeakKeyDictionary[Store, SharedEvents] = weakref.WeakKeyDictionary()

@@ -8,6 +8,7 @@ event's revision; the sharing itself is checked by counting decodes and by line 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,6 +17,7 @@ import orjson
 import pytest
 from conftest import Client, pod
 
+from kubeds import wire
 from kubeds.apiserver import watch
 from kubeds.apiserver.handler import APIServer
 from kubeds.apiserver.listing import build_filter
@@ -98,7 +100,7 @@ def test_shared_matches_decodes_each_value_once(monkeypatch: pytest.MonkeyPatch)
         return real(data)
 
     monkeypatch.setattr(orjson, "loads", counting)
-    shared = watch.SharedEvents(views=2)
+    shared = watch.SharedEvents(views=2, facts=2)
     value = orjson.dumps(pod("a", labels={"app": "web"}) | {"status": {"phase": "Running"}})
     cases = [
         (build_filter(pods, "app=web"), True),
@@ -116,6 +118,37 @@ def test_shared_matches_decodes_each_value_once(monkeypatch: pytest.MonkeyPatch)
     assert shared.matches(cases[0][0], other) and shared.matches(cases[0][0], third)
     assert shared.matches(cases[0][0], value)
     assert len(calls) == 4
+
+
+def test_selector_facts_outlive_decoded_views(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An update event matches the previous version too: its labels and fields are still known after
+    its decode left the (small) view ring, so it is not decoded again; a ring of facts as small
+    as the views would decode it again (the case before the facts ring existed)."""
+    pods = lookup("", "v1", "pods")
+    assert pods is not None
+    calls: list[bytes] = []
+    real = orjson.loads
+
+    def counting(data: bytes) -> Any:
+        calls.append(data)
+        return real(data)
+
+    monkeypatch.setattr(orjson, "loads", counting)
+    flt = build_filter(pods, "app=web", "spec.nodeName!=")
+    versions = [
+        orjson.dumps(pod("a", labels={"app": "web"}) | {"spec": {"nodeName": f"n{i}"}}) for i in range(5)
+    ]
+    # Two watchers, the second a whole stream behind the first: five versions, decoded once each
+    # with a ring that holds them; with a ring of one, every previous version is decoded again
+    # (1 + 4 * 2 per watcher).
+    for facts, decodes in ((64, 5), (1, 18)):
+        calls.clear()
+        shared = watch.SharedEvents(views=1, facts=facts)
+        for _watcher in range(2):
+            assert shared.matches(flt, versions[0])
+            for prev, cur in itertools.pairwise(versions):
+                assert shared.matches(flt, cur) and shared.matches(flt, prev)
+        assert len(calls) == decodes, (facts, len(calls))
 
 
 async def test_watchers_with_and_without_selectors_share_lines(client: Client, api: APIServer) -> None:
@@ -167,3 +200,25 @@ async def test_graceful_delete_returns_the_stored_object(client: Client) -> None
     assert final.status == 200
     assert int(final.body["metadata"]["resourceVersion"]) > int(live.body["metadata"]["resourceVersion"])
     assert (await client.get(f"{PODS}/a")).status == 404
+
+
+def test_line_of_a_value_a_selector_decoded_carries_that_decode() -> None:
+    """In-process clients take the line's event from the memo instead of parsing the line: when a
+    selector already decoded the value, the event is built from that decode, and it must be exactly
+    what parsing the line gives (revision included, sections shared read-only with the view)."""
+    pods = lookup("", "v1", "pods")
+    assert pods is not None
+    memo = wire.SharedLines(capacity=8)
+    shared = watch.SharedEvents(decoded=memo)
+    shared.join("pods")
+    shared.join("pods")  # two JSON watchers: lines are shared
+    decoded = orjson.dumps(pod("a", labels={"app": "web"}) | {"status": {"phase": "Running"}})
+    assert shared.matches(build_filter(pods, "app=web"), decoded)
+    line = shared.line("MODIFIED", decoded, 42, audience="pods")
+    event = memo.lookup(line)
+    assert event is not None and event == orjson.loads(line)
+    assert event["object"]["metadata"]["resourceVersion"] == "42"
+    assert list(event["object"]["metadata"]) == list(orjson.loads(line)["object"]["metadata"])
+    # A value no selector decoded: the line is registered without an event (the client decodes it).
+    plain = orjson.dumps(pod("b"))
+    assert memo.lookup(shared.line("ADDED", plain, 43, audience="pods")) is None
