@@ -84,7 +84,9 @@ class NamespaceDeleter:
         if ctx.dry_run:
             return new
         written = await self.store.storage_call(
-            self.store.backend.update(kv.key, self.store.encode(new), expected_revision=kv.mod_revision),
+            self.store.backend.update(
+                kv.key, self.store.encode_for(NAMESPACES, new), expected_revision=kv.mod_revision
+            ),
             NAMESPACES,
             name,
         )
@@ -154,7 +156,9 @@ class NamespaceDeleter:
         ns = drop_finalizer(ns)
         if ns.get("metadata", {}).get("finalizers"):
             await self.store.storage_call(
-                self.store.backend.update(kv.key, self.store.encode(ns), expected_revision=kv.mod_revision),
+                self.store.backend.update(
+                    kv.key, self.store.encode_for(NAMESPACES, ns), expected_revision=kv.mod_revision
+                ),
                 NAMESPACES,
                 name,
             )

@@ -157,6 +157,15 @@ class Store:
         self.backend = backend
         self.clock = clock
         self.admission: Admission | None = None
+        #: Told ``(resource, value, obj)`` before each write of an object (``value`` its stored bytes),
+        #: so watch selectors need not decode it again (:meth:`kubeds.apiserver.watch.SharedEvents.written`).
+        self.on_write: Callable[[Resource, bytes, dict[str, Any]], None] | None = None
+
+    def encode_for(self, resource: Resource, obj: dict[str, Any]) -> bytes:
+        value = self.encode(obj)
+        if self.on_write is not None:
+            self.on_write(resource, value, obj)
+        return value
 
     # ---- encoding -----------------------------------------------------------------------------
     @staticmethod
@@ -302,7 +311,7 @@ class Store:
         for attempt in range(8):
             key = self.key(resource, namespace, str(meta["name"]))
             try:
-                kv = await self.backend.create(key, self.encode(obj))
+                kv = await self.backend.create(key, self.encode_for(resource, obj))
             except serr.KeyExists:
                 if generate and attempt < 7:
                     meta["name"] = self._generate_name(generate)
@@ -462,6 +471,8 @@ class Store:
                     deleted = self.decode(out)
                     return deleted
                 stored, value = self.encode_stored(new)
+                if self.on_write is not None:
+                    self.on_write(resource, value, stored)
                 written = await self.backend.update(kv.key, value, expected_revision=kv.mod_revision)
             except serr.Conflict:
                 # Someone wrote in between: read again and re-run ``mutate``. A request that
@@ -528,7 +539,7 @@ class Store:
                 return pending, False
             try:
                 written = await self.backend.update(
-                    kv.key, self.encode(pending), expected_revision=kv.mod_revision
+                    kv.key, self.encode_for(resource, pending), expected_revision=kv.mod_revision
                 )
             except serr.Conflict:
                 continue

@@ -31,7 +31,7 @@ import orjson
 from kubeds import wire
 from kubeds.apiserver import errors
 from kubeds.apiserver.listing import Filter, ListPage, list_objects
-from kubeds.apiserver.registry import Strategy
+from kubeds.apiserver.registry import Strategy, strategy_for
 from kubeds.apiserver.resources import Resource, storage_prefix
 from kubeds.apiserver.store import Store
 from kubeds.clock import Clock
@@ -144,6 +144,7 @@ class SharedEvents:
         self.max_views = views
         self._views: collections.OrderedDict[int, _View] = collections.OrderedDict()
         self.max_facts = facts
+        self._selecting: collections.Counter[str] = collections.Counter()
         self._facts: collections.OrderedDict[int, _Facts] = collections.OrderedDict()
         self._lines: collections.OrderedDict[tuple[int, str, int], tuple[bytes, bytes]] = (
             collections.OrderedDict()
@@ -164,9 +165,7 @@ class SharedEvents:
             if not flt.fields.empty:
                 view.fields = flt.strategy.field_set(view.obj)
                 view.strategy = flt.strategy
-            self._facts[id(value)] = _Facts(view)
-            if len(self._facts) > self.max_facts:
-                self._facts.popitem(last=False)
+            self._remember(_Facts(value, view.labels, view.strategy, view.fields))
         if not flt.labels.empty and not flt.labels.matches(facts.labels):
             return False
         if flt.fields.empty:
@@ -175,6 +174,25 @@ class SharedEvents:
             facts.fields = flt.strategy.field_set(self._view(value).obj)
             facts.strategy = flt.strategy
         return flt.fields.matches(facts.fields)
+
+    def _remember(self, facts: _Facts) -> None:
+        self._facts[id(facts.value)] = facts
+        if len(self._facts) > self.max_facts:
+            self._facts.popitem(last=False)
+
+    def written(self, resource: Resource, value: bytes, obj: dict[str, Any]) -> None:
+        """The store is about to write ``value``, the JSON of ``obj``: while watchers with selectors
+        watch ``resource``, note its labels and field set now, so their matching never decodes it.
+        ``obj`` is then handed to the writer's client: nothing of it is kept but copies."""
+        if not self._selecting[resource.kind]:
+            return
+        strategy = strategy_for(resource.kind)
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        self._remember(_Facts(value, dict(labels), strategy, strategy.field_set(obj)))
+
+    def select(self, kind: str, change: int) -> None:
+        """A watcher of ``kind`` with a selector starts (+1) or ends (-1)."""
+        self._selecting[kind] += change
 
     def join(self, audience: str) -> None:
         """A JSON watcher of ``audience`` starts."""
@@ -248,16 +266,18 @@ class _View:
 
 
 class _Facts:
-    """What selectors need of a stored value, kept without the decoded object: its labels (read-only,
-    shared with the decode) and the field set of the last strategy that asked."""
+    """What selectors need of a stored value, kept without the decoded object: its labels (read-only)
+    and the field set of the last strategy that asked."""
 
     __slots__ = ("fields", "labels", "strategy", "value")
 
-    def __init__(self, view: _View) -> None:
-        self.value = view.value
-        self.labels = view.labels
-        self.strategy = view.strategy
-        self.fields = view.fields
+    def __init__(
+        self, value: bytes, labels: dict[str, str], strategy: Strategy | None, fields: dict[str, str]
+    ) -> None:
+        self.value = value
+        self.labels = labels
+        self.strategy = strategy
+        self.fields = fields
 
 
 _SHARED: weakref.WeakKeyDictionary[Store, SharedEvents] = weakref.WeakKeyDictionary()
@@ -268,6 +288,7 @@ def shared_events(store: Store) -> SharedEvents:
     shared = _SHARED.get(store)
     if shared is None:
         shared = _SHARED[store] = SharedEvents()
+        store.on_write = shared.written
     return shared
 
 
@@ -367,6 +388,9 @@ async def _run(
     next_bookmark = start + bookmark_interval if bookmark_interval > 0 else float("inf")
     if encoder.shares_lines:
         shared.join(encoder.audience)
+    selecting = not flt.everything
+    if selecting:
+        shared.select(resource.kind, +1)
     try:
         for obj in initial:
             yield encoder.event("ADDED", obj)
@@ -410,6 +434,8 @@ async def _run(
     finally:
         if encoder.shares_lines:
             shared.leave(encoder.audience)
+        if selecting:
+            shared.select(resource.kind, -1)
         for fut in (next_batch, sleeper):
             if fut is not None and not fut.done():
                 fut.cancel()

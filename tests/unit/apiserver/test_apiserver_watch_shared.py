@@ -222,3 +222,40 @@ def test_line_of_a_value_a_selector_decoded_carries_that_decode() -> None:
     # A value no selector decoded: the line is registered without an event (the client decodes it).
     plain = orjson.dumps(pod("b"))
     assert memo.lookup(shared.line("ADDED", plain, 43, audience="pods")) is None
+
+
+async def test_selectors_match_what_this_server_wrote_without_decoding_it(
+    client: Client, api: APIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store tells the watch fan-out what it writes (labels, field set) while watchers with
+    selectors run, so matching a value this server wrote never decodes it; the facts are copies,
+    so the writer changing the object it got back changes nothing."""
+    decodes: list[bytes] = []
+    real_view = watch.SharedEvents._view
+
+    def counting(self: watch.SharedEvents, value: bytes) -> Any:
+        cached = self._views.get(id(value))
+        if cached is None or cached.value is not value:
+            decodes.append(value)
+        return real_view(self, value)
+
+    monkeypatch.setattr(watch.SharedEvents, "_view", counting)
+    created = await client.post(PODS, pod("a", labels={"app": "web"}))
+    rv = created.body["metadata"]["resourceVersion"]
+    labelled = await _open(client, resourceVersion=rv, labelSelector="app=web")
+    named = await _open(client, resourceVersion=rv, fieldSelector="metadata.name=a")
+    # Written before the watchers ran: the first event's two versions are decoded, once each.
+    await client.patch(f"{PODS}/a", {"metadata": {"annotations": {"k": "v"}}}, content_type=MERGE)
+    assert [_event(await _line(s))[0] for s in (labelled, named)] == ["MODIFIED", "MODIFIED"]
+    assert len(decodes) == 2
+    decodes.clear()
+    # Written while they run: known from the write.
+    moved = await client.patch(f"{PODS}/a", {"metadata": {"labels": {"app": "db"}}}, content_type=MERGE)
+    moved.body["metadata"]["labels"]["app"] = "web"  # the writer's own copy: not what was stored
+    kind, obj = _event(await _line(labelled))
+    assert (kind, obj["metadata"]["labels"]) == ("DELETED", {"app": "web"})
+    kind, obj = _event(await _line(named))
+    assert (kind, obj["metadata"]["labels"]) == ("MODIFIED", {"app": "db"})
+    await client.patch(f"{PODS}/a", {"metadata": {"labels": {"app": "web"}}}, content_type=MERGE)
+    assert _event(await _line(labelled))[0] == "ADDED"
+    assert decodes == []
