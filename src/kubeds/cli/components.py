@@ -314,7 +314,7 @@ def _run_nodes(args: argparse.Namespace) -> int:
         args.lease_duration = lease_duration
     if args.renew_interval is None:
         args.renew_interval = renew_interval
-    return asyncio.run(standalone.serve(args))
+    return standalone.run(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
