@@ -249,6 +249,14 @@ class Store:
             raise errors.not_found(resource.group, resource.plural, name)
         return self.decode(kv), kv
 
+    async def _current(
+        self, resource: Resource, namespace: str, name: str, *, known: KeyValue | None
+    ) -> tuple[dict[str, Any], KeyValue]:
+        """The stored object: ``known`` (the value a CAS conflict reported) when given, else read."""
+        if known is None:
+            return await self.read(resource, namespace, name)
+        return self.decode(known), known
+
     async def get(self, resource: Resource, namespace: str, name: str) -> dict[str, Any]:
         return (await self.read(resource, namespace, name))[0]
 
@@ -452,8 +460,9 @@ class Store:
         ``reads_current=False`` says ``mutate`` ignores its argument (a PUT): it gets the old
         object itself instead of a private copy, and must not write into it.
         """
+        known: KeyValue | None = None  # what a conflict reported as stored: no need to read it again
         for _ in range(MAX_UPDATE_RETRIES):
-            old, kv = await self.read(resource, namespace, name)
+            old, kv = await self._current(resource, namespace, name, known=known)
             # A private copy for the mutation (decoding is cheaper than copying), unless unread.
             result = mutate(self.decode(kv) if reads_current else old)
             new = await result if isinstance(result, Awaitable) else result
@@ -474,10 +483,12 @@ class Store:
                 if self.on_write is not None:
                     self.on_write(resource, value, stored)
                 written = await self.backend.update(kv.key, value, expected_revision=kv.mod_revision)
-            except serr.Conflict:
-                # Someone wrote in between: read again and re-run ``mutate``. A request that
-                # carried its own resourceVersion (PUT) then fails the precondition above; a patch,
-                # re-applied to the fresh object, goes through, as upstream's GuaranteedUpdate.
+            except serr.Conflict as exc:
+                # Someone wrote in between: re-run ``mutate`` on what the conflict says is stored now
+                # (upstream's etcd3 GuaranteedUpdate takes it from the failed transaction's get, not
+                # from another read). A request that carried its own resourceVersion (PUT) then fails
+                # the precondition above; a patch, re-applied to the fresh object, goes through.
+                known = exc.current
                 continue
             except serr.StorageError as exc:
                 raise errors.from_storage(
@@ -501,8 +512,9 @@ class Store:
     ) -> tuple[dict[str, Any], bool]:
         """Delete or mark for deletion; returns ``(object, deleted_now)``."""
         strategy = strategy_for(resource.kind)
+        known: KeyValue | None = None
         for _ in range(MAX_UPDATE_RETRIES):
-            obj, kv = await self.read(resource, namespace, name)
+            obj, kv = await self._current(resource, namespace, name, known=known)
             meta = _meta(obj)
             self._check_preconditions(resource, name, meta, options)
             if self.admission is not None:
@@ -526,7 +538,8 @@ class Store:
                     return obj, True
                 try:
                     out = await self.backend.delete(kv.key, expected_revision=kv.mod_revision)
-                except serr.Conflict:
+                except serr.Conflict as exc:
+                    known = exc.current
                     continue
                 except serr.StorageError as exc:
                     raise errors.from_storage(
@@ -541,7 +554,8 @@ class Store:
                 written = await self.backend.update(
                     kv.key, self.encode_for(resource, pending), expected_revision=kv.mod_revision
                 )
-            except serr.Conflict:
+            except serr.Conflict as exc:
+                known = exc.current
                 continue
             except serr.StorageError as exc:
                 raise errors.from_storage(

@@ -11,14 +11,16 @@ The mapping is the one kube-apiserver uses (``staging/src/k8s.io/apiserver/pkg/s
   ``create_revision > 0`` instead (unconditional, but the key must exist). The revision of a write
   is the transaction's header revision; a delete returns the last value at that revision;
 * ``list``/``get``/``count`` are range reads (linearizable, etcd's default) at a revision, with a
-  limit and etcd's own ``more``;
+  limit and etcd's own ``more``; concurrent current-revision ``get`` calls go to etcd together
+  as one read-only transaction (:mod:`kubeds.storage.etcdreads`);
 * ``watch`` is etcd's watch from ``revision + 1`` with ``prev_kv``. A put whose ``create_revision``
   equals its ``mod_revision`` is a CREATE, any other put an UPDATE, and a delete is reported with
   the previous value at the delete's revision (upstream's ``parseEvent``). One etcd watch response
   (all events of one revision, etcd keeps a transaction's events together) is one batch. All
-  watches of a backend share one gRPC stream (watch ids assigned by the client, etcd >= 3.4); when
-  the stream breaks every watch ends with :class:`~kubeds.storage.errors.Unavailable` and its
-  client watches again from the last revision it saw, as client-go's reflector does;
+  watches of a backend with prefixes under one prefix share one etcd watch, on a gRPC stream of its
+  own (:mod:`kubeds.storage.etcdwatch`); when that stream breaks its watches end with
+  :class:`~kubeds.storage.errors.Unavailable` and their clients watch again from the last revision
+  they saw, as client-go's reflector does;
 * ``compact`` is etcd's compaction (not physical). etcd does not publish its compacted revision,
   so it is tracked: set by our own compactions, learnt from watch responses that carry
   ``compact_revision``, and on start (or after an ``ErrCompacted``) found by bisecting with range
@@ -45,7 +47,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import itertools
 import logging
 from typing import Any
 
@@ -53,7 +54,9 @@ import grpc  # type: ignore[import-untyped]
 from aetcd import rpc  # type: ignore[import-untyped]
 
 from kubeds.storage import errors
-from kubeds.storage.broadcaster import DEFAULT_MAX_PENDING, Watcher
+from kubeds.storage.broadcaster import DEFAULT_MAX_PENDING
+from kubeds.storage.etcdreads import ReadBatcher
+from kubeds.storage.etcdwatch import MSG_CLOSED, MSG_WATCH_BROKEN, WatchHub
 from kubeds.storage.interface import Event, EventType, KeyValue, ListResult, WatchStream
 
 __all__ = ["MSG_UNREACHABLE", "EtcdBackend", "parse_endpoint"]
@@ -61,9 +64,6 @@ __all__ = ["MSG_UNREACHABLE", "EtcdBackend", "parse_endpoint"]
 log = logging.getLogger(__name__)
 
 MSG_UNREACHABLE = "cannot reach etcd at {urls}: is it running? start it or pass --etcd-endpoints"
-MSG_CLOSED = "storage is not open"
-MSG_WATCH_BROKEN = "etcd watch stream ended: {reason}; watch again"
-MSG_WATCH_CANCELED = "etcd canceled the watch: {reason}; watch again"
 # etcd's error texts (server/mvcc/kvstore.go ErrCompacted, ErrFutureRev).
 ETCD_ERR_COMPACTED = "required revision has been compacted"
 ETCD_ERR_FUTURE = "required revision is a future revision"
@@ -132,10 +132,11 @@ class EtcdBackend:
         self._index = 0
         self._channel: Any = None
         self._kv: Any = None
-        self._watch: _WatchMux | None = None
+        self._watch: WatchHub | None = None
         self._compacted = 0
         self._open = False
         self._closing: set[asyncio.Task[None]] = set()  # channels left behind by a failover
+        self._reads = ReadBatcher(self._send_ranges)
 
     # -- connection -------------------------------------------------------------------------
 
@@ -295,8 +296,23 @@ class EtcdBackend:
         return errors.Unavailable(f"etcd: {exc.details}")
 
     async def get(self, key: str, *, revision: int = 0) -> KeyValue | None:
-        resp = await self._range(rpc.RangeRequest(key=self._key(key), revision=revision), revision=revision)
+        request = rpc.RangeRequest(key=self._key(key), revision=revision)
+        if revision:
+            resp = await self._range(request, revision=revision)
+        else:  # the common case, read with whatever else is being read now (etcdreads)
+            resp = await self._reads.range(request)
         return self._kv_of(resp.kvs[0]) if resp.kvs else None
+
+    async def _send_ranges(self, requests: builtins.list[Any]) -> builtins.list[Any]:
+        """Current-revision range reads: one ``Range``, or several in one read-only ``Txn``."""
+        if len(requests) == 1:
+            return [await self._range(requests[0], revision=0)]
+        txn = rpc.TxnRequest(success=[rpc.RequestOp(request_range=r) for r in requests])
+        try:
+            resp = await self._call("Txn", txn, retry=True)  # read only: safe to retry elsewhere
+        except _EtcdError as exc:
+            raise await self._revision_error(exc, 0) from exc
+        return [r.response_range for r in resp.responses]
 
     async def list(self, prefix: str, *, revision: int = 0, start: str = "", limit: int = 0) -> ListResult:
         begin = self._key(max(prefix, start))
@@ -377,9 +393,19 @@ class EtcdBackend:
                 if not isinstance(err, errors.FutureRevision):  # a future revision is fine to watch from
                     raise err from exc
         if self._watch is None or self._watch.broken:
-            self._watch = _WatchMux(self, rpc.WatchStub(self._channel))
+            self._watch = WatchHub(
+                rpc.WatchStub(self._channel),
+                events=self._events,
+                learn_compacted=self._learn_compacted,
+                key_range=self._key_range,
+                max_pending=self._max_pending,
+                timeout=self._timeout,
+            )
+        return await self._watch.add(prefix, after=revision)
+
+    def _key_range(self, prefix: str) -> tuple[bytes, bytes]:
         k = self._key(prefix)
-        return await self._watch.add(prefix, key=k or _ALL_KEYS, range_end=_range_end(k), after=revision)
+        return k or _ALL_KEYS, _range_end(k)
 
     def _events(self, resp: Any) -> builtins.list[Event]:
         out: builtins.list[Event] = []
@@ -415,116 +441,3 @@ class _EtcdError(Exception):
 
 def _compare(key: bytes, *, target: int, result: int, **value: int) -> Any:
     return rpc.Compare(key=key, target=target, result=result, **value)
-
-
-class _WatchMux:
-    """All watches of one backend on one etcd watch stream, routed by client-assigned watch id."""
-
-    def __init__(self, backend: EtcdBackend, stub: Any) -> None:
-        self._backend = backend
-        self._requests: asyncio.Queue[Any] = asyncio.Queue()
-        self._watchers: dict[int, Watcher] = {}
-        self._creating: dict[int, asyncio.Future[None]] = {}
-        self._ids = itertools.count(1)
-        self.broken = False
-        self._call = stub.Watch(self._request_stream())
-        self._task = asyncio.get_running_loop().create_task(self._receive())
-
-    async def _request_stream(self) -> Any:
-        while True:
-            req = await self._requests.get()
-            if req is None:
-                return
-            yield req
-
-    async def add(self, prefix: str, *, key: bytes, range_end: bytes, after: int) -> WatchStream:
-        wid = next(self._ids)
-        created: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._creating[wid] = created
-        w = Watcher(
-            prefix, after=after, max_pending=self._backend._max_pending, on_close=lambda _: self._cancel(wid)
-        )
-        self._watchers[wid] = w
-        create = rpc.WatchCreateRequest(
-            key=key, range_end=range_end, start_revision=after + 1, prev_kv=True, watch_id=wid
-        )
-        self._requests.put_nowait(rpc.WatchRequest(create_request=create))
-        try:
-            await asyncio.wait_for(created, self._backend._timeout)
-        except BaseException as exc:
-            self._creating.pop(wid, None)
-            w.close()
-            if isinstance(exc, TimeoutError):
-                raise errors.Unavailable(
-                    MSG_WATCH_BROKEN.format(reason="no answer to a watch request")
-                ) from exc
-            raise
-        return w
-
-    def _cancel(self, wid: int) -> None:
-        if self._watchers.pop(wid, None) is not None and not self.broken:
-            self._requests.put_nowait(rpc.WatchRequest(cancel_request=rpc.WatchCancelRequest(watch_id=wid)))
-
-    async def _receive(self) -> None:
-        reason = "closed by etcd"
-        try:
-            async for resp in self._call:
-                self._handle(resp)
-        except grpc.aio.AioRpcError as exc:
-            reason = f"{exc.code().name}: {exc.details()}"
-        except asyncio.CancelledError:
-            reason = "closed"
-        except Exception as exc:  # a bug here must end the watches, not leave them waiting forever
-            log.exception("etcd watch stream failed")
-            reason = repr(exc)
-        self.fail(errors.Unavailable(MSG_WATCH_BROKEN.format(reason=reason)))
-
-    def _handle(self, resp: Any) -> None:
-        wid = resp.watch_id
-        if resp.created:
-            fut = self._creating.pop(wid, None)
-            if fut is not None and not fut.done():
-                if resp.canceled:
-                    fut.set_exception(
-                        errors.Unavailable(MSG_WATCH_CANCELED.format(reason=resp.cancel_reason))
-                    )
-                else:
-                    fut.set_result(None)
-        w = self._watchers.get(wid)
-        if w is None:
-            return
-        if resp.compact_revision:
-            self._backend._learn_compacted(resp.compact_revision)
-            self._watchers.pop(wid, None)
-            w.fail(errors.Compacted(w._last, resp.compact_revision))
-            return
-        if resp.events:
-            w.push(self._backend._events(resp))
-        if resp.canceled and not resp.created:
-            self._watchers.pop(wid, None)
-            w.fail(errors.Unavailable(MSG_WATCH_CANCELED.format(reason=resp.cancel_reason or "no reason")))
-
-    async def aclose(self) -> None:
-        """End every watch cleanly and wait for the receiving task to finish."""
-        self.fail(None)
-        await asyncio.gather(self._task, return_exceptions=True)
-
-    def fail(self, error: errors.StorageError | None) -> None:
-        """End the stream; every watch ends (with ``error``, or cleanly when the backend closes)."""
-        if self.broken:
-            return
-        self.broken = True
-        for fut in self._creating.values():
-            if not fut.done():
-                fut.set_exception(error or errors.Unavailable(MSG_CLOSED))
-        self._creating.clear()
-        watchers, self._watchers = self._watchers, {}
-        for w in watchers.values():
-            if error is None:
-                w.close()
-            else:
-                w.fail(error)
-        self._requests.put_nowait(None)
-        if not self._task.done() and self._task is not asyncio.current_task():
-            self._task.cancel()
-        self._call.cancel()

@@ -1,0 +1,74 @@
+"""Concurrent single-key reads of the etcd backend, sent to etcd together as one transaction.
+
+Every API write reads the object first (``Store.guaranteed_update``, ``Store.delete``), and under
+load many requests read at once. Each gRPC call costs the event loop a task and a few iterations
+(about 60 µs of CPU before any work), and the DaemonSet benchmark on etcd is CPU-bound in the
+process, so :class:`ReadBatcher` collects the reads of the current event-loop iteration and sends
+them in the next as one read-only ``Txn`` of range requests (one ``Range`` when alone).
+On the benchmark's 1,000-node runs that cut the etcd calls by a third (rollout 12,000 -> 8,300)
+and the phases' CPU by 4-9 %.
+
+A read-only transaction without ``serializable`` is linearizable in etcd, as a plain ``Range`` is
+(``server/etcdserver/v3_server.go``: ``Txn`` waits on ``linearizableReadNotify`` when it is read
+only), and every read in a batch was asked for before the batch is sent, so each still sees every
+write that completed before it was asked for. clientv3 and kube-apiserver do not batch reads this
+way; the API behaviour is unchanged. Batches stay within etcd's ``--max-txn-ops`` default
+(:data:`MAX_TXN_OPS`). A failed batch fails each of its reads with the same error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+__all__ = ["MAX_TXN_OPS", "ReadBatcher"]
+
+#: etcd's default ``--max-txn-ops``: the most operations one transaction may carry.
+MAX_TXN_OPS = 128
+
+#: Sends range requests (protobuf ``RangeRequest``) and returns their responses, in order.
+SendRanges = Callable[[list[Any]], Awaitable[list[Any]]]
+
+
+class ReadBatcher:
+    """Reads asked for in one event-loop iteration go to etcd together in the next."""
+
+    def __init__(self, send: SendRanges) -> None:
+        self._send = send
+        self._pending: list[tuple[Any, asyncio.Future[Any]]] = []
+        self._running: set[asyncio.Task[None]] = set()
+        self.calls = 0  # batches sent (for tests and profiling)
+
+    async def range(self, request: Any) -> Any:
+        """The ``RangeResponse`` to ``request``, from a batch."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Any] = loop.create_future()
+        if not self._pending:
+            loop.call_soon(self._flush)
+        self._pending.append((request, fut))
+        return await fut
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        for i in range(0, len(pending), MAX_TXN_OPS):
+            task = asyncio.get_running_loop().create_task(self._run(pending[i : i + MAX_TXN_OPS]))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _run(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> None:
+        self.calls += 1
+        try:
+            responses = await self._send([req for req, _ in batch])
+        except Exception as exc:  # each reader raises it
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        except BaseException:  # cancelled (the loop is closing): so are its readers
+            for _, fut in batch:
+                fut.cancel()
+            raise
+        for (_, fut), resp in zip(batch, responses, strict=True):
+            if not fut.done():
+                fut.set_result(resp)
