@@ -520,9 +520,18 @@ class Store:
             if self.admission is not None:
                 await self.admission.admit_delete(resource, obj)
             grace = strategy.grace_period(obj, options.grace_period_seconds)
-            pending = self.decode(kv)
+            if grace <= 0:
+                # Deleted now unless finalizers stay: decide on a copy of the metadata alone (the
+                # policy replaces the finalizers list, never edits it), before decoding a copy to write.
+                probe = dict(meta)
+                self._apply_gc_finalizers(probe, options)
+                immediate = not probe.get("finalizers")
+            else:
+                immediate = False
+            pending = obj if immediate else self.decode(kv)
             pmeta = _meta(pending)
-            self._apply_gc_finalizers(pmeta, options)
+            if not immediate:
+                self._apply_gc_finalizers(pmeta, options)
             now = self.now()
             if grace > 0:
                 existing_grace = pmeta.get("deletionGracePeriodSeconds")
@@ -530,7 +539,7 @@ class Store:
                     return obj, False  # already terminating with a shorter or equal period
                 pmeta["deletionTimestamp"] = format_time(now + dt.timedelta(seconds=grace))
                 pmeta["deletionGracePeriodSeconds"] = grace
-            elif pmeta.get("finalizers"):
+            elif not immediate:  # finalizers stay: mark for deletion
                 pmeta.setdefault("deletionTimestamp", format_time(now))
                 pmeta["deletionGracePeriodSeconds"] = 0
             else:

@@ -181,8 +181,11 @@ class Indexer:
     ) -> None:
         for name, func in self._indexers.items():
             index = self._indices[name]
-            old_values = set(func(old)) if old is not None else set()
-            new_values = set(func(new)) if new is not None else set()
+            old_list = func(old) if old is not None else []
+            new_list = func(new) if new is not None else []
+            if old_list == new_list and old is not None:
+                continue  # the common update: filed under the same values (its key is there already)
+            old_values, new_values = set(old_list), set(new_list)
             for value in old_values - new_values:
                 keys = index.get(value)
                 if keys is not None:

@@ -147,3 +147,22 @@ async def test_immortal_namespaces(client: Client) -> None:
         403,
         'namespaces "kube-system" is forbidden: this namespace may not be deleted',
     )
+
+
+async def test_policy_decides_finalizers_on_immediate_deletion(client: Client) -> None:
+    """An object held only by the orphan finalizer goes at once under Background (the policy drops
+    the finalizer), stays under Orphan, and one with another finalizer stays whatever the policy
+    (``deletionFinalizersForGarbageCollection``: decided before the object is written)."""
+    for name in ("orphaned", "kept", "held"):
+        body = daemonset(name)
+        body["metadata"]["finalizers"] = ["orphan"] if name != "held" else ["example.com/hold", "orphan"]
+        await client.post(DS, body)
+    gone = await client.delete(f"{DS}/orphaned", {"propagationPolicy": "Background"})
+    assert gone.body["kind"] == "Status" and (await client.get(f"{DS}/orphaned")).status == 404
+    kept = await client.delete(f"{DS}/kept", {"propagationPolicy": "Orphan"})
+    assert kept.body["metadata"]["finalizers"] == ["orphan"] and kept.body["metadata"]["deletionTimestamp"]
+    held = await client.delete(f"{DS}/held", {"propagationPolicy": "Background"})
+    assert held.body["metadata"]["finalizers"] == ["example.com/hold"]
+    stored = await client.get(f"{DS}/held")
+    assert stored.body["metadata"]["finalizers"] == ["example.com/hold"]
+    assert stored.body["metadata"]["deletionGracePeriodSeconds"] == 0

@@ -142,3 +142,18 @@ def test_multi_valued_index_function() -> None:
     store.update(_obj("a", metadata={"labels": {"tier": "web"}}))
     assert store.index_keys("labels", "app=x") == ["b"]
     assert store.index_keys("labels", "tier=web") == ["a"]
+
+
+def test_update_with_unchanged_index_values_keeps_entries() -> None:
+    """Most updates file an object under the same values (its node, its namespace): the index must
+    be left exactly as it was, and a change after that still moves the key."""
+    store = cache.Indexer({"nodeName": cache.index_by_node_name, "namespace": cache.index_by_namespace})
+    store.add(_pod("p1", node="n1"))
+    for _ in range(3):
+        store.update(_pod("p1", node="n1"))
+    assert store.index_keys("nodeName", "n1") == ["default/p1"]
+    assert store.index_keys("namespace", "default") == ["default/p1"]
+    store.update(_pod("p1", node="n2"))
+    assert store.list_index_values("nodeName") == ["n2"]
+    store.delete(_pod("p1"))
+    assert store.list_index_values("nodeName") == [] and store.list_index_values("namespace") == []
