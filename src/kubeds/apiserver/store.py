@@ -160,6 +160,15 @@ class Store:
         #: Told ``(resource, value, obj)`` before each write of an object (``value`` its stored bytes),
         #: so watch selectors need not decode it again (:meth:`kubeds.apiserver.watch.SharedEvents.written`).
         self.on_write: Callable[[Resource, bytes, dict[str, Any]], None] | None = None
+        #: Told ``(value, kv)`` once that write is stored: ``kv`` names it by key and revision, which is
+        #: how a backend whose watch hands out other bytes (etcd) delivers it.
+        self.on_commit: Callable[[bytes, KeyValue], None] | None = None
+
+    def committed(self, value: bytes, kv: KeyValue) -> KeyValue:
+        """A write of ``value`` was stored as ``kv``: tell :attr:`on_commit`; returns ``kv``."""
+        if self.on_commit is not None:
+            self.on_commit(value, kv)
+        return kv
 
     def encode_for(self, resource: Resource, obj: dict[str, Any]) -> bytes:
         value = self.encode(obj)
@@ -319,7 +328,8 @@ class Store:
         for attempt in range(8):
             key = self.key(resource, namespace, str(meta["name"]))
             try:
-                kv = await self.backend.create(key, self.encode_for(resource, obj))
+                value = self.encode_for(resource, obj)
+                kv = self.committed(value, await self.backend.create(key, value))
             except serr.KeyExists:
                 if generate and attempt < 7:
                     meta["name"] = self._generate_name(generate)
@@ -482,7 +492,9 @@ class Store:
                 stored, value = self.encode_stored(new)
                 if self.on_write is not None:
                     self.on_write(resource, value, stored)
-                written = await self.backend.update(kv.key, value, expected_revision=kv.mod_revision)
+                written = self.committed(
+                    value, await self.backend.update(kv.key, value, expected_revision=kv.mod_revision)
+                )
             except serr.Conflict as exc:
                 # Someone wrote in between: re-run ``mutate`` on what the conflict says is stored now
                 # (upstream's etcd3 GuaranteedUpdate takes it from the failed transaction's get, not
@@ -560,8 +572,9 @@ class Store:
             if pending == obj or ctx.dry_run:
                 return pending, False
             try:
-                written = await self.backend.update(
-                    kv.key, self.encode_for(resource, pending), expected_revision=kv.mod_revision
+                value = self.encode_for(resource, pending)
+                written = self.committed(
+                    value, await self.backend.update(kv.key, value, expected_revision=kv.mod_revision)
                 )
             except serr.Conflict as exc:
                 known = exc.current

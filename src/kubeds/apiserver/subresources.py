@@ -118,8 +118,9 @@ async def _update_bypassing_status_rules(
         if ctx.dry_run:
             return new
         try:
-            written = await store.backend.update(
-                kv.key, store.encode_for(call.resource, new), expected_revision=kv.mod_revision
+            value = store.encode_for(call.resource, new)
+            written = store.committed(
+                value, await store.backend.update(kv.key, value, expected_revision=kv.mod_revision)
             )
         except Exception as exc:
             from kubeds.storage import errors as serr

@@ -36,7 +36,7 @@ from kubeds.apiserver.resources import Resource, storage_prefix
 from kubeds.apiserver.store import Store
 from kubeds.clock import Clock
 from kubeds.storage import errors as serr
-from kubeds.storage.interface import Event, EventType, WatchStream
+from kubeds.storage.interface import Event, EventType, KeyValue, WatchStream
 
 __all__ = [
     "BOOKMARK_INTERVAL",
@@ -146,26 +146,31 @@ class SharedEvents:
         self.max_facts = facts
         self._selecting: collections.Counter[str] = collections.Counter()
         self._facts: collections.OrderedDict[int, _Facts] = collections.OrderedDict()
+        self._by_revision: collections.OrderedDict[tuple[str, int], _Facts] = collections.OrderedDict()
         self._lines: collections.OrderedDict[tuple[int, str, int], tuple[bytes, bytes]] = (
             collections.OrderedDict()
         )
 
-    def matches(self, flt: Filter, value: bytes) -> bool:
-        """``flt.matches`` on the stored ``value``, decoding it (and its field set) once.
+    def matches(self, flt: Filter, value: bytes, kv: KeyValue | None = None) -> bool:
+        """``flt.matches`` on the stored ``value`` (of ``kv``), decoding it (and its field set) once.
 
         What selectors need of a value (labels, field set) outlives its decode in a larger ring
         (:class:`_Facts`): an update event matches the previous version too, which earlier events
         already decoded, and watchers far apart in the stream would otherwise each decode it again.
+        Values this server wrote are known from the write (:meth:`written`), by identity, or by key
+        and revision when the backend's watch hands out other bytes for them (:meth:`committed`).
         """
         if flt.everything:
             return True
         facts: _View | _Facts | None = self._facts.get(id(value))
         if facts is None or facts.value is not value:
-            facts = view = self._view(value)
-            if not flt.fields.empty:
-                view.fields = flt.strategy.field_set(view.obj)
-                view.strategy = flt.strategy
-            self._remember(_Facts(value, view.labels, view.strategy, view.fields))
+            facts = self._by_revision.get((kv.key, kv.mod_revision)) if kv is not None else None
+            if facts is None:
+                facts = view = self._view(value)
+                if not flt.fields.empty:
+                    view.fields = flt.strategy.field_set(view.obj)
+                    view.strategy = flt.strategy
+                self._remember(_Facts(value, view.labels, view.strategy, view.fields))
         if not flt.labels.empty and not flt.labels.matches(facts.labels):
             return False
         if flt.fields.empty:
@@ -179,6 +184,16 @@ class SharedEvents:
         self._facts[id(facts.value)] = facts
         if len(self._facts) > self.max_facts:
             self._facts.popitem(last=False)
+
+    def committed(self, value: bytes, kv: KeyValue) -> None:
+        """``value``'s write is stored as ``kv``: its facts also answer for ``(key, revision)``, how an
+        event from a backend that hands out other bytes for it (etcd's watch) is recognised."""
+        facts = self._facts.get(id(value))
+        if facts is not None and facts.value is value:
+            by_revision = self._by_revision
+            by_revision[(kv.key, kv.mod_revision)] = facts
+            if len(by_revision) > self.max_facts:
+                by_revision.popitem(last=False)
 
     def written(self, resource: Resource, value: bytes, obj: dict[str, Any]) -> None:
         """The store is about to write ``value``, the JSON of ``obj``: while watchers with selectors
@@ -289,6 +304,7 @@ def shared_events(store: Store) -> SharedEvents:
     if shared is None:
         shared = _SHARED[store] = SharedEvents()
         store.on_write = shared.written
+        store.on_commit = shared.committed
     return shared
 
 
@@ -296,15 +312,21 @@ def _convert(event: Event, shared: SharedEvents, flt: Filter, encoder: _Encoder)
     """Upstream ``convertToWatchEvent``: the line this watcher gets for ``event``, if any."""
     cur = event.kv
     if event.type is EventType.CREATE:
-        return encoder.stored("ADDED", cur.value, event.revision) if shared.matches(flt, cur.value) else None
+        if shared.matches(flt, cur.value, cur):
+            return encoder.stored("ADDED", cur.value, event.revision)
+        return None
     prev = event.prev
     if event.type is EventType.DELETE:
-        last = prev.value if prev is not None else cur.value
-        if shared.matches(flt, last) or (last is not cur.value and shared.matches(flt, cur.value)):
+        # The deleted version: the previous one (the event's own kv carries the delete's revision).
+        if prev is not None:
+            deleted = shared.matches(flt, prev.value, prev)
+        else:
+            deleted = shared.matches(flt, cur.value)
+        if deleted or (prev is not None and prev.value is not cur.value and shared.matches(flt, cur.value)):
             return encoder.stored("DELETED", cur.value, event.revision)
         return None
-    cur_ok = shared.matches(flt, cur.value)
-    prev_ok = prev is not None and shared.matches(flt, prev.value)
+    cur_ok = shared.matches(flt, cur.value, cur)
+    prev_ok = prev is not None and shared.matches(flt, prev.value, prev)
     if cur_ok and prev_ok:
         return encoder.stored("MODIFIED", cur.value, event.revision)
     if cur_ok:

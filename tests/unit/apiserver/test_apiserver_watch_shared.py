@@ -23,6 +23,7 @@ from kubeds.apiserver.handler import APIServer
 from kubeds.apiserver.listing import build_filter
 from kubeds.apiserver.resources import lookup
 from kubeds.apiserver.store import Store
+from kubeds.storage.interface import KeyValue
 
 PODS = "/api/v1/namespaces/default/pods"
 MERGE = "application/merge-patch+json"
@@ -259,3 +260,30 @@ async def test_selectors_match_what_this_server_wrote_without_decoding_it(
     await client.patch(f"{PODS}/a", {"metadata": {"labels": {"app": "web"}}}, content_type=MERGE)
     assert _event(await _line(labelled))[0] == "ADDED"
     assert decodes == []
+
+
+def test_a_write_is_recognised_by_key_and_revision_in_other_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """etcd's watch hands out its own bytes for a value this server wrote: the facts noted at the
+    write answer for its key and revision, so it is not decoded; another revision of the key is."""
+    pods = lookup("", "v1", "pods")
+    assert pods is not None
+    decodes: list[bytes] = []
+    real = orjson.loads
+
+    def counting(data: bytes) -> Any:
+        decodes.append(data)
+        return real(data)
+
+    shared = watch.SharedEvents()
+    shared.select("Pod", +1)
+    obj = pod("a", node="n1", labels={"app": "web"})
+    value = orjson.dumps(obj)
+    shared.written(pods, value, obj)
+    shared.committed(value, KeyValue("/registry/pods/default/a", value, 7, 7))
+    monkeypatch.setattr(orjson, "loads", counting)
+    flt = build_filter(pods, "app=web", "spec.nodeName=n1")
+    from_watch = bytes(bytearray(value))  # equal content, other bytes
+    assert shared.matches(flt, from_watch, KeyValue("/registry/pods/default/a", from_watch, 7, 7))
+    assert decodes == []
+    assert shared.matches(flt, from_watch, KeyValue("/registry/pods/default/a", from_watch, 7, 8))
+    assert decodes == [from_watch]
