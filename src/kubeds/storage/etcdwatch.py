@@ -62,6 +62,17 @@ FEED_HISTORY = 1024
 EventsOf = Callable[[Any], list[Event]]
 
 
+def resource_root(prefix: str) -> str:
+    """The feed prefix for a watch of ``prefix``: its resource's (``/registry/<group>/<resource>/``),
+    so a namespaced watch and a cluster-wide one of the same resource share one etcd watch whichever
+    opens first (the Lease watch in ``kube-node-lease`` and the garbage collector's of every Lease
+    had each renewal sent twice). Keys outside that layout keep their own prefix."""
+    parts = prefix.split("/")
+    if len(parts) > 5 and parts[0] == "" and parts[1] == "registry":
+        return "/".join(parts[:4]) + "/"
+    return prefix
+
+
 class WatchHub:
     """The watches of one backend: shared per-prefix feeds, each an etcd watch on its own stream.
 
@@ -100,7 +111,7 @@ class WatchHub:
             raise errors.Unavailable(MSG_CLOSED)
         feed = next((f for f in self._feeds if f.serves(prefix, after)), None)
         if feed is None:
-            feed = self._open(prefix, after)
+            feed = self._open(resource_root(prefix), after)
         w = Watcher(prefix, after=after, max_pending=self._max_pending, on_close=feed.detach)
         feed.attach(w)
         try:
