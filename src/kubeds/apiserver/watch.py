@@ -431,16 +431,19 @@ async def _run(
                 continue
             if next_batch is None:
                 next_batch = asyncio.ensure_future(iterator.__anext__())
-            wait = min(deadline, next_bookmark) - now
-            sleeper = None
-            waiters: set[asyncio.Future[Any]] = {next_batch}
-            if wait != float("inf"):
-                sleeper = asyncio.ensure_future(clock.sleep(wait))
-                waiters.add(sleeper)
-            done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            if sleeper is not None and sleeper not in done:
-                sleeper.cancel()
-            if next_batch not in done:
+            wake = min(deadline, next_bookmark)
+            if sleeper is None and wake != float("inf"):
+                # One timer until the next bookmark (or the deadline), kept across batches: a
+                # timer task per batch cost more than the batch itself on small batches (etcd's).
+                sleeper = asyncio.ensure_future(clock.sleep(wake - now))
+            if not next_batch.done():
+                waiters: set[asyncio.Future[Any]] = {next_batch}
+                if sleeper is not None:
+                    waiters.add(sleeper)
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            if sleeper is not None and sleeper.done():
+                sleeper = None  # its time has come: the top of the loop sends the bookmark or ends
+            if not next_batch.done():
                 continue
             try:
                 batch = next_batch.result()

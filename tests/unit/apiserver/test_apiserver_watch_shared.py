@@ -23,6 +23,7 @@ from kubeds.apiserver.handler import APIServer
 from kubeds.apiserver.listing import build_filter
 from kubeds.apiserver.resources import lookup
 from kubeds.apiserver.store import Store
+from kubeds.clock import FakeClock
 from kubeds.storage.interface import KeyValue
 
 PODS = "/api/v1/namespaces/default/pods"
@@ -287,3 +288,28 @@ def test_a_write_is_recognised_by_key_and_revision_in_other_bytes(monkeypatch: p
     assert decodes == []
     assert shared.matches(flt, from_watch, KeyValue("/registry/pods/default/a", from_watch, 7, 8))
     assert decodes == [from_watch]
+
+
+async def test_a_watch_keeps_one_timer_across_batches(
+    client: Client, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bookmark/deadline timer is made once per interval, not once per batch of events (one per
+    event on etcd, whose watch answers one revision at a time); bookmarks still come on time."""
+    sleeps: list[float] = []
+    real_sleep = clock.sleep
+
+    async def counting(seconds: float) -> None:
+        sleeps.append(seconds)
+        await real_sleep(seconds)
+
+    monkeypatch.setattr(clock, "sleep", counting)
+    created = await client.post(PODS, pod("a"))
+    rv = created.body["metadata"]["resourceVersion"]
+    stream = await _open(client, resourceVersion=rv, allowWatchBookmarks="true")
+    for i in range(20):
+        await client.patch(f"{PODS}/a", {"metadata": {"annotations": {"n": str(i)}}}, content_type=MERGE)
+        assert _event(await _line(stream))[0] == "MODIFIED"
+    assert len(sleeps) == 1
+    clock.advance(watch.BOOKMARK_INTERVAL)
+    kind, obj = _event(await _line(stream))
+    assert kind == "BOOKMARK" and int(obj["metadata"]["resourceVersion"]) > int(rv)
