@@ -83,12 +83,8 @@ class NamespaceDeleter:
         new.setdefault("status", {})["phase"] = "Terminating"
         if ctx.dry_run:
             return new
-        written = await self.store.storage_call(
-            self.store.backend.update(
-                kv.key, self.store.encode_for(NAMESPACES, new), expected_revision=kv.mod_revision
-            ),
-            NAMESPACES,
-            name,
+        _, written = await self.store.storage_call(
+            self.store.cas_update(NAMESPACES, kv, new), NAMESPACES, name
         )
         return self.store.decode(written)
 
@@ -155,13 +151,7 @@ class NamespaceDeleter:
             return True
         ns = drop_finalizer(ns)
         if ns.get("metadata", {}).get("finalizers"):
-            await self.store.storage_call(
-                self.store.backend.update(
-                    kv.key, self.store.encode_for(NAMESPACES, ns), expected_revision=kv.mod_revision
-                ),
-                NAMESPACES,
-                name,
-            )
+            await self.store.storage_call(self.store.cas_update(NAMESPACES, kv, ns), NAMESPACES, name)
             return False
         with contextlib.suppress(errors.StatusError):
             await self.store.storage_call(

@@ -22,7 +22,7 @@ Mirrors ``k8s.io/apiserver/pkg/registry/generic/registry/store.go`` together wit
 Copies are cheap ones: the object a mutation works on is a second decode of the stored bytes (a
 PUT, which replaces the object without reading it, gets none), a retried PUT starts from a
 :func:`codec.clone` of the body, and the object returned after a write is the one written
-(:meth:`Store.written`), not a decode of the bytes just stored. The old object an update reads is
+(:meth:`Store.written_form`), not a decode of the bytes just stored. The old object an update reads is
 the store's own: the strategies take the sections they keep from it by reference
 (``registry/base.py``, "Ownership on update"), and the no-op test compares in place
 (:func:`_same_stored`) instead of building the two stored forms.
@@ -170,11 +170,24 @@ class Store:
             self.on_commit(value, kv)
         return kv
 
-    def encode_for(self, resource: Resource, obj: dict[str, Any]) -> bytes:
-        value = self.encode(obj)
+    def encode_for(self, resource: Resource, obj: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+        """:meth:`encode_stored` of ``obj`` about to be written, told to :attr:`on_write`."""
+        stored, value = self.encode_stored(obj)
         if self.on_write is not None:
-            self.on_write(resource, value, obj)
-        return value
+            self.on_write(resource, value, stored)
+        return stored, value
+
+    async def cas_update(
+        self, resource: Resource, kv: KeyValue, obj: dict[str, Any]
+    ) -> tuple[dict[str, Any], KeyValue]:
+        """Write ``obj`` over ``kv`` if it is still the stored version; ``(stored form, written)``.
+
+        Raises the backend's errors (:class:`~kubeds.storage.errors.Conflict` when someone wrote
+        in between); :meth:`written_form` of the pair is the object as a read would return it.
+        """
+        stored, value = self.encode_for(resource, obj)
+        written = await self.backend.update(kv.key, value, expected_revision=kv.mod_revision)
+        return stored, self.committed(value, written)
 
     # ---- encoding -----------------------------------------------------------------------------
     @staticmethod
@@ -328,7 +341,7 @@ class Store:
         for attempt in range(8):
             key = self.key(resource, namespace, str(meta["name"]))
             try:
-                value = self.encode_for(resource, obj)
+                stored, value = self.encode_for(resource, obj)
                 kv = self.committed(value, await self.backend.create(key, value))
             except serr.KeyExists:
                 if generate and attempt < 7:
@@ -339,7 +352,7 @@ class Store:
                 raise errors.from_storage(
                     exc, group=resource.group, resource=resource.plural, name=str(meta["name"])
                 ) from None
-            return self.written(obj, kv)
+            return self.written_form(stored, kv)
         raise errors.already_exists(resource.group, resource.plural, str(meta["name"]))  # pragma: no cover
 
     @staticmethod
@@ -489,12 +502,7 @@ class Store:
                     out = await self.backend.delete(kv.key, expected_revision=kv.mod_revision)
                     deleted = self.decode(out)
                     return deleted
-                stored, value = self.encode_stored(new)
-                if self.on_write is not None:
-                    self.on_write(resource, value, stored)
-                written = self.committed(
-                    value, await self.backend.update(kv.key, value, expected_revision=kv.mod_revision)
-                )
+                stored, written = await self.cas_update(resource, kv, new)
             except serr.Conflict as exc:
                 # Someone wrote in between: re-run ``mutate`` on what the conflict says is stored now
                 # (upstream's etcd3 GuaranteedUpdate takes it from the failed transaction's get, not
@@ -572,10 +580,7 @@ class Store:
             if pending == obj or ctx.dry_run:
                 return pending, False
             try:
-                value = self.encode_for(resource, pending)
-                written = self.committed(
-                    value, await self.backend.update(kv.key, value, expected_revision=kv.mod_revision)
-                )
+                stored, written = await self.cas_update(resource, kv, pending)
             except serr.Conflict as exc:
                 known = exc.current
                 continue
@@ -583,7 +588,7 @@ class Store:
                 raise errors.from_storage(
                     exc, group=resource.group, resource=resource.plural, name=name
                 ) from None
-            return self.written(pending, written), False
+            return self.written_form(stored, written), False
         raise errors.conflict(resource.group, resource.plural, name)
 
     @staticmethod

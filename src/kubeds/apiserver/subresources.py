@@ -118,10 +118,7 @@ async def _update_bypassing_status_rules(
         if ctx.dry_run:
             return new
         try:
-            value = store.encode_for(call.resource, new)
-            written = store.committed(
-                value, await store.backend.update(kv.key, value, expected_revision=kv.mod_revision)
-            )
+            stored, written = await store.cas_update(call.resource, kv, new)
         except Exception as exc:
             from kubeds.storage import errors as serr
 
@@ -130,7 +127,7 @@ async def _update_bypassing_status_rules(
             if isinstance(exc, serr.StorageError):
                 raise errors.from_storage(exc, group="", resource="pods", name=call.name) from None
             raise
-        return store.written(new, written)
+        return store.written_form(stored, written)
     raise errors.conflict("", "pods", call.name)
 
 
