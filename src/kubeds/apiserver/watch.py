@@ -24,7 +24,7 @@ import collections
 import contextlib
 import weakref
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -92,6 +92,17 @@ class _Encoder:
         if self._table is None:
             return self._shared.line(event_type, value, revision, audience=self.audience)
         return self.event(event_type, _decode(value, revision))
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _put(ring: collections.OrderedDict[_K, _V], key: _K, value: _V, *, limit: int) -> None:
+    """Remember ``value`` in the bounded ``ring``, forgetting the oldest entry past ``limit``."""
+    ring[key] = value
+    if len(ring) > limit:
+        ring.popitem(last=False)
 
 
 def _with_rv(stored: dict[str, Any], revision: int) -> dict[str, Any]:
@@ -181,19 +192,14 @@ class SharedEvents:
         return flt.fields.matches(facts.fields)
 
     def _remember(self, facts: _Facts) -> None:
-        self._facts[id(facts.value)] = facts
-        if len(self._facts) > self.max_facts:
-            self._facts.popitem(last=False)
+        _put(self._facts, id(facts.value), facts, limit=self.max_facts)
 
     def committed(self, value: bytes, kv: KeyValue) -> None:
         """``value``'s write is stored as ``kv``: its facts also answer for ``(key, revision)``, how an
         event from a backend that hands out other bytes for it (etcd's watch) is recognised."""
         facts = self._facts.get(id(value))
         if facts is not None and facts.value is value:
-            by_revision = self._by_revision
-            by_revision[(kv.key, kv.mod_revision)] = facts
-            if len(by_revision) > self.max_facts:
-                by_revision.popitem(last=False)
+            _put(self._by_revision, (kv.key, kv.mod_revision), facts, limit=self.max_facts)
 
     def written(self, resource: Resource, value: bytes, obj: dict[str, Any]) -> None:
         """The store is about to write ``value``, the JSON of ``obj``: while watchers with selectors
@@ -243,9 +249,7 @@ class SharedEvents:
                 if view is not None and view.value is value:
                     known = {"type": event_type, "object": _with_rv(view.obj, revision)}
                 self._memo().share(data, known)
-        self._lines[key] = (value, data)
-        if len(self._lines) > self.max_lines:
-            self._lines.popitem(last=False)
+        _put(self._lines, key, (value, data), limit=self.max_lines)
         return data
 
     def _memo(self) -> wire.SharedLines:
@@ -257,9 +261,7 @@ class SharedEvents:
         if view is not None and view.value is value:
             return view
         view = _View(value, orjson.loads(value))
-        self._views[key] = view
-        if len(self._views) > self.max_views:
-            self._views.popitem(last=False)
+        _put(self._views, key, view, limit=self.max_views)
         return view
 
 
@@ -317,12 +319,10 @@ def _convert(event: Event, shared: SharedEvents, flt: Filter, encoder: _Encoder)
         return None
     prev = event.prev
     if event.type is EventType.DELETE:
-        # The deleted version: the previous one (the event's own kv carries the delete's revision).
-        if prev is not None:
-            deleted = shared.matches(flt, prev.value, prev)
-        else:
-            deleted = shared.matches(flt, cur.value)
-        if deleted or (prev is not None and prev.value is not cur.value and shared.matches(flt, cur.value)):
+        last = prev if prev is not None else cur
+        if shared.matches(flt, last.value, last) or (
+            last.value is not cur.value and shared.matches(flt, cur.value)
+        ):
             return encoder.stored("DELETED", cur.value, event.revision)
         return None
     cur_ok = shared.matches(flt, cur.value, cur)
