@@ -75,3 +75,12 @@ async def persistent_backend(
 
     yield current[0], reopen
     await current[0].close()
+
+
+@pytest.fixture
+async def etcd(etcd_server: EtcdMember) -> AsyncIterator[EtcdBackend]:
+    """An etcd backend alone (not the contract's parametrised ``backend``), on a prefix of its own."""
+    b = EtcdBackend([etcd_server.client_url], prefix=f"/kubeds-test/{uuid.uuid4().hex}")
+    await b.start()
+    yield b
+    await b.close()

@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
-
-import pytest
-from etcd_server import EtcdMember
 
 from kubeds.storage.etcd import EtcdBackend
 
 PODS = "/registry/core/pods/"
-
-
-@pytest.fixture
-async def etcd(etcd_server: EtcdMember) -> AsyncIterator[EtcdBackend]:
-    b = EtcdBackend([etcd_server.client_url], prefix=f"/kubeds-test/{uuid.uuid4().hex}")
-    await b.start()
-    yield b
-    await b.close()
 
 
 async def test_concurrent_gets_are_one_transaction_and_each_sees_its_key(etcd: EtcdBackend) -> None:

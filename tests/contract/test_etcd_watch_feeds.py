@@ -7,28 +7,16 @@ revision order, once.
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import AsyncIterator
-
 import pytest
-from etcd_server import EtcdMember
+from watch_events import collect
 
 from kubeds.storage import errors, etcdwatch
 from kubeds.storage.etcd import EtcdBackend
-from kubeds.storage.interface import Event, EventType, WatchStream
+from kubeds.storage.interface import EventType, WatchStream
 
 PODS = "/registry/core/pods/"
 LEASES = "/registry/coordination.k8s.io/leases/"
 NODE_LEASES = LEASES + "kube-node-lease/"
-
-
-@pytest.fixture
-async def etcd(etcd_server: EtcdMember) -> AsyncIterator[EtcdBackend]:
-    b = EtcdBackend([etcd_server.client_url], prefix=f"/kubeds-test/{uuid.uuid4().hex}")
-    await b.start()
-    yield b
-    await b.close()
 
 
 def feeds(b: EtcdBackend) -> int:
@@ -37,20 +25,7 @@ def feeds(b: EtcdBackend) -> int:
 
 async def take(w: WatchStream, n: int) -> list[tuple[str, int]]:
     """The first ``n`` events as ``(key, revision)``."""
-    return [(e.kv.key, e.revision) for e in await events_of(w, n)]
-
-
-async def events_of(w: WatchStream, n: int, timeout: float = 5.0) -> list[Event]:
-    out: list[Event] = []
-
-    async def run() -> None:
-        async for batch in w:
-            out.extend(batch)
-            if len(out) >= n:
-                return
-
-    await asyncio.wait_for(run(), timeout)
-    return out
+    return [(e.kv.key, e.revision) for e in await collect(w, n)]
 
 
 async def test_watchers_of_one_prefix_share_one_etcd_watch(etcd: EtcdBackend) -> None:
@@ -99,7 +74,7 @@ async def test_a_watcher_behind_the_feed_is_replayed_from_its_history(etcd: Etcd
     assert len(await take(first, 3)) == 3  # the feed has passed all three
     late = await etcd.watch(PODS, revision=a.mod_revision)  # wants b and c only
     assert feeds(etcd) == 1
-    events = await events_of(late, 2)
+    events = await collect(late, 2)
     assert [(e.type, e.revision) for e in events] == [
         (EventType.UPDATE, b.mod_revision),
         (EventType.DELETE, c.mod_revision),

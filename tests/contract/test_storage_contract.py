@@ -5,24 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from watch_events import collect
 
 from kubeds.storage import errors
-from kubeds.storage.interface import Backend, Event, EventType, WatchStream
+from kubeds.storage.interface import Backend, EventType
 
 P = "/registry/core/pods/"
-
-
-async def collect(w: WatchStream, n: int, timeout: float = 5.0) -> list[Event]:
-    out: list[Event] = []
-
-    async def run() -> None:
-        async for batch in w:
-            out.extend(batch)
-            if len(out) >= n:
-                return
-
-    await asyncio.wait_for(run(), timeout)
-    return out
 
 
 async def test_create_get_and_revision_grows(backend: Backend) -> None:

@@ -91,9 +91,8 @@ def test_shared_line_matches_a_private_encode_and_is_built_once() -> None:
         assert shared.line("DELETED", value, 42) is not line
 
 
-def test_shared_matches_decodes_each_value_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    pods = lookup("", "v1", "pods")
-    assert pods is not None
+def count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """From now on, every ``orjson.loads`` of the test is noted in the returned list."""
     calls: list[bytes] = []
     real = orjson.loads
 
@@ -102,6 +101,13 @@ def test_shared_matches_decodes_each_value_once(monkeypatch: pytest.MonkeyPatch)
         return real(data)
 
     monkeypatch.setattr(orjson, "loads", counting)
+    return calls
+
+
+def test_shared_matches_decodes_each_value_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    pods = lookup("", "v1", "pods")
+    assert pods is not None
+    calls = count_decodes(monkeypatch)
     shared = watch.SharedEvents(views=2, facts=2)
     value = orjson.dumps(pod("a", labels={"app": "web"}) | {"status": {"phase": "Running"}})
     cases = [
@@ -128,14 +134,7 @@ def test_selector_facts_outlive_decoded_views(monkeypatch: pytest.MonkeyPatch) -
     as the views would decode it again (the case before the facts ring existed)."""
     pods = lookup("", "v1", "pods")
     assert pods is not None
-    calls: list[bytes] = []
-    real = orjson.loads
-
-    def counting(data: bytes) -> Any:
-        calls.append(data)
-        return real(data)
-
-    monkeypatch.setattr(orjson, "loads", counting)
+    calls = count_decodes(monkeypatch)
     flt = build_filter(pods, "app=web", "spec.nodeName!=")
     versions = [
         orjson.dumps(pod("a", labels={"app": "web"}) | {"spec": {"nodeName": f"n{i}"}}) for i in range(5)
@@ -268,20 +267,13 @@ def test_a_write_is_recognised_by_key_and_revision_in_other_bytes(monkeypatch: p
     write answer for its key and revision, so it is not decoded; another revision of the key is."""
     pods = lookup("", "v1", "pods")
     assert pods is not None
-    decodes: list[bytes] = []
-    real = orjson.loads
-
-    def counting(data: bytes) -> Any:
-        decodes.append(data)
-        return real(data)
-
     shared = watch.SharedEvents()
     shared.select("Pod", +1)
     obj = pod("a", node="n1", labels={"app": "web"})
     value = orjson.dumps(obj)
     shared.written(pods, value, obj)
     shared.committed(value, KeyValue("/registry/pods/default/a", value, 7, 7))
-    monkeypatch.setattr(orjson, "loads", counting)
+    decodes = count_decodes(monkeypatch)
     flt = build_filter(pods, "app=web", "spec.nodeName=n1")
     from_watch = bytes(bytearray(value))  # equal content, other bytes
     assert shared.matches(flt, from_watch, KeyValue("/registry/pods/default/a", from_watch, 7, 7))
