@@ -15,6 +15,7 @@ import asyncio
 import datetime as dt
 import heapq
 import itertools
+import math
 import time
 from typing import Protocol
 
@@ -94,6 +95,19 @@ class FakeClock:
         return sum(1 for _, _, f in self._waiters if not f.done())
 
 
+#: The last second formatted and its text: a busy plane stamps thousands of objects a second, all
+#: with the same few seconds (``strftime`` on a datetime was 1.6 % of a 5,000-pod rolling update).
+_last_formatted: tuple[int, str] = (0, "1970-01-01T00:00:00Z")
+
+
 def format_time(t: dt.datetime) -> str:
-    """RFC 3339 with second precision and a ``Z``, as Kubernetes writes ``metav1.Time``."""
-    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """RFC 3339 with second precision and a ``Z``, as Kubernetes writes ``metav1.Time``.
+
+    A naive ``t`` is local time, as ``datetime.astimezone`` takes it.
+    """
+    global _last_formatted
+    second = math.floor(t.timestamp())
+    last = _last_formatted
+    if last[0] != second:
+        last = _last_formatted = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+    return last[1]

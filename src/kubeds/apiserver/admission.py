@@ -15,7 +15,9 @@
 The global default PriorityClass is looked up for every pod created without a class. The lookup
 lists the PriorityClass keys (the storage's raw list, no decoding) and decodes them only when a
 key or its modification revision differs from the previous lookup's: a value at a key with the
-same revision is the same bytes, so the memo holds across API servers sharing one store.
+same revision is the same bytes, so the memo holds across API servers sharing one store. The
+namespace of every namespaced create is looked up the same way: its stored phase is memoised on
+the namespace's modification revision, so a create reads the key but decodes nothing.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class DefaultAdmission:
         # (key, mod_revision) of every PriorityClass at the last lookup, and its global default.
         self._default_seen: tuple[tuple[str, int], ...] | None = None
         self._default_class: dict[str, Any] | None = None
+        # namespace name -> (mod_revision, status.phase) of its stored version at the last lookup.
+        self._namespace_phase: dict[str, tuple[int, Any]] = {}
 
     async def admit_create(self, resource: Resource, obj: dict[str, Any]) -> None:
         meta = obj.get("metadata") or {}
@@ -72,13 +76,16 @@ class DefaultAdmission:
 
     async def _namespace_lifecycle(self, resource: Resource, namespace: str, name: str) -> None:
         assert NAMESPACES is not None
-        try:
-            ns = await self.store.get(NAMESPACES, "", namespace)
-        except errors.StatusError as exc:
-            if exc.code == 404:
-                raise errors.not_found("", "namespaces", namespace) from None
-            raise
-        if (ns.get("status") or {}).get("phase") == "Terminating":
+        key = self.store.key(NAMESPACES, "", namespace)
+        kv = await self.store.storage_call(self.store.backend.get(key), NAMESPACES, namespace)
+        if kv is None:
+            self._namespace_phase.pop(namespace, None)
+            raise errors.not_found("", "namespaces", namespace)
+        known = self._namespace_phase.get(namespace)
+        if known is None or known[0] != kv.mod_revision:
+            known = (kv.mod_revision, (self.store.decode(kv).get("status") or {}).get("phase"))
+            self._namespace_phase[namespace] = known
+        if known[1] == "Terminating":
             message = MSG_NS_TERMINATING.format(ns=namespace)
             cause = {"reason": "NamespaceTerminating", "message": message, "field": "metadata.namespace"}
             raise errors.forbidden(resource.group, resource.plural, name, message, causes=[cause])

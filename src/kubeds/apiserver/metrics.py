@@ -59,10 +59,10 @@ class Metrics:
     def observe(self, *, verb: str, resource: str, code: int, seconds: float) -> None:
         self.requests[(verb, resource, str(code))] += 1
         key = (verb, resource)
-        buckets = self.durations.setdefault(key, [0] * len(DURATION_BUCKETS))
-        index = bisect.bisect_left(DURATION_BUCKETS, seconds)
-        for i in range(index, len(DURATION_BUCKETS)):
-            buckets[i] += 1
+        # Counted in the one bucket the duration falls in (past the last: in none, only the total);
+        # render() adds them up into Prometheus's cumulative buckets.
+        buckets = self.durations.setdefault(key, [0] * (len(DURATION_BUCKETS) + 1))
+        buckets[bisect.bisect_left(DURATION_BUCKETS, seconds)] += 1
         self.duration_sums[key] += seconds
         self.duration_counts[key] += 1
 
@@ -81,9 +81,11 @@ class Metrics:
         )
         out.append("# TYPE apiserver_request_duration_seconds histogram")
         for (verb, resource), buckets in sorted(self.durations.items()):
-            for bound, n in zip(DURATION_BUCKETS, buckets, strict=True):
+            cumulative = 0
+            for bound, n in zip(DURATION_BUCKETS, buckets, strict=False):
+                cumulative += n
                 lbl = _labels(resource=resource, verb=verb, le=f"{bound:g}")
-                out.append(f"apiserver_request_duration_seconds_bucket{lbl} {n}")
+                out.append(f"apiserver_request_duration_seconds_bucket{lbl} {cumulative}")
             total = self.duration_counts[(verb, resource)]
             lbl = _labels(resource=resource, verb=verb, le="+Inf")
             out.append(f"apiserver_request_duration_seconds_bucket{lbl} {total}")

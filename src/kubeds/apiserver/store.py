@@ -33,7 +33,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -142,6 +141,18 @@ def _same_stored(new: dict[str, Any], old: dict[str, Any]) -> bool:
     return True
 
 
+def _deletion_marks(meta: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """The metadata a delete may change: finalizers, deletionTimestamp, deletionGracePeriodSeconds."""
+    return meta.get("finalizers"), meta.get("deletionTimestamp"), meta.get("deletionGracePeriodSeconds")
+
+
+def _restore_finalizers(meta: dict[str, Any], finalizers: Any) -> None:
+    if finalizers is None:
+        meta.pop("finalizers", None)
+    else:
+        meta["finalizers"] = finalizers
+
+
 def _same_value(a: Any, b: Any) -> bool:
     return a is b or (b is not _ABSENT and bool(a == b))
 
@@ -150,6 +161,39 @@ _META_OPEN = b'"metadata":{'
 _RV_FIELD = b'"resourceVersion"'
 _NAME_RANDOM = random.Random()  # seeded from the OS, and again in a forked child
 os.register_at_fork(after_in_child=_NAME_RANDOM.seed)
+
+
+class _UidSource:
+    """Random (version 4) UUIDs as text, from the OS's randomness read 4 KiB at a time.
+
+    ``str(uuid.uuid4())`` makes one ``getrandom`` call per UID; a plane creating thousands of pods a
+    second paid more for those calls than for the rest of the UID. A forked child starts afresh,
+    so parent and child never hand out the same bytes.
+    """
+
+    CHUNK = 4096
+
+    def __init__(self) -> None:
+        self._pool = b""
+        self._at = 0
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
+        self._pool, self._at = b"", 0
+
+    def __call__(self) -> str:
+        at = self._at
+        if at + 16 > len(self._pool):
+            self._pool, at = os.urandom(self.CHUNK), 0
+        raw = bytearray(self._pool[at : at + 16])
+        self._at = at + 16
+        raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+        raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
+        h = raw.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+new_uid = _UidSource()
 
 
 class Store:
@@ -325,7 +369,7 @@ class Store:
         meta.pop("deletionTimestamp", None)
         meta.pop("deletionGracePeriodSeconds", None)
         strategy_for(resource.kind).prepare_for_create(obj)
-        meta["uid"] = str(uuid.uuid4())
+        meta["uid"] = new_uid()
         meta["creationTimestamp"] = format_time(self.now())
         generate = str(meta.get("generateName") or "")
         if not meta.get("name") and generate:
@@ -540,29 +584,17 @@ class Store:
             if self.admission is not None:
                 await self.admission.admit_delete(resource, obj)
             grace = strategy.grace_period(obj, options.grace_period_seconds)
-            if grace <= 0:
-                # Deleted now unless finalizers stay: decide on a copy of the metadata alone (the
-                # policy replaces the finalizers list, never edits it), before decoding a copy to write.
-                probe = dict(meta)
-                self._apply_gc_finalizers(probe, options)
-                immediate = not probe.get("finalizers")
-            else:
-                immediate = False
-            pending = obj if immediate else self.decode(kv)
-            pmeta = _meta(pending)
-            if not immediate:
-                self._apply_gc_finalizers(pmeta, options)
-            now = self.now()
-            if grace > 0:
-                existing_grace = pmeta.get("deletionGracePeriodSeconds")
-                if pmeta.get("deletionTimestamp") and existing_grace is not None and existing_grace <= grace:
+            if grace > 0 and meta.get("deletionTimestamp"):
+                existing_grace = meta.get("deletionGracePeriodSeconds")
+                if existing_grace is not None and existing_grace <= grace:
                     return obj, False  # already terminating with a shorter or equal period
-                pmeta["deletionTimestamp"] = format_time(now + dt.timedelta(seconds=grace))
-                pmeta["deletionGracePeriodSeconds"] = grace
-            elif not immediate:  # finalizers stay: mark for deletion
-                pmeta.setdefault("deletionTimestamp", format_time(now))
-                pmeta["deletionGracePeriodSeconds"] = 0
-            else:
+            # ``obj`` was decoded for this request alone: mark it in place. The policy replaces the
+            # finalizers list, never edits it, so ``marks`` keeps what was stored.
+            marks = _deletion_marks(meta)
+            self._apply_gc_finalizers(meta, options)
+            if grace <= 0 and not meta.get("finalizers"):
+                # Deleted now: the last state as stored, at the deletion's revision.
+                _restore_finalizers(meta, marks[0])
                 if ctx.dry_run:
                     return obj, True
                 try:
@@ -574,13 +606,18 @@ class Store:
                     raise errors.from_storage(
                         exc, group=resource.group, resource=resource.plural, name=name
                     ) from None
-                # The last state, at the deletion's revision: what a decode of ``out`` would give.
-                _meta(obj)["resourceVersion"] = str(out.mod_revision)
+                meta["resourceVersion"] = str(out.mod_revision)
                 return obj, True
-            if pending == obj or ctx.dry_run:
-                return pending, False
+            if grace > 0:
+                meta["deletionTimestamp"] = format_time(self.now() + dt.timedelta(seconds=grace))
+                meta["deletionGracePeriodSeconds"] = grace
+            else:  # finalizers stay: mark for deletion
+                meta.setdefault("deletionTimestamp", format_time(self.now()))
+                meta["deletionGracePeriodSeconds"] = 0
+            if _deletion_marks(meta) == marks or ctx.dry_run:
+                return obj, False
             try:
-                stored, written = await self.cas_update(resource, kv, pending)
+                stored, written = await self.cas_update(resource, kv, obj)
             except serr.Conflict as exc:
                 known = exc.current
                 continue

@@ -139,6 +139,11 @@ async def test_namespace_deletion(client: Client, clock: FakeClock) -> None:
     for _ in range(20):
         await asyncio.sleep(0)
     assert (await client.get("/api/v1/namespaces/team")).status == 404
+    # The admission's memo of the namespace's phase follows it being gone, then created again.
+    missing = await client.post("/api/v1/namespaces/team/pods", pod("r"))
+    assert (missing.status, missing.body["message"]) == (404, 'namespaces "team" not found')
+    await client.post("/api/v1/namespaces", {"metadata": {"name": "team"}})
+    assert (await client.post("/api/v1/namespaces/team/pods", pod("r"))).status == 201
 
 
 async def test_immortal_namespaces(client: Client) -> None:
