@@ -21,7 +21,11 @@ reference counting frees them the moment an informer drops them. So:
   generation (``gc.freeze``), which the collector never walks again; objects frozen and later
   dropped are still freed by reference counting;
 * :func:`keep_frozen` repeats that every ``FREEZE_EVERY`` seconds, so the caches that grow after
-  start-up join the frozen set too.
+  start-up join the frozen set too. Each pass walks every object made since the last one that is
+  still alive (0.5 CPU s at 5,000 nodes in a rolling update). With the young threshold this high
+  the older generations are hardly ever collected, so the pass is mostly the collector's only
+  work; every 2 minutes rather than every 30 s, the cached Leases, Pods and Nodes an informer
+  replaced in between are never walked at all.
 
 Measured on that deletion: default 7.7 CPU s (collector 3.3 s); frozen after start-up 5.3 s
 (1.4 s); thresholds raised (20,000) 4.4 s (0.14 s). On the 5,000-node DaemonSet benchmark the
@@ -43,7 +47,7 @@ __all__ = ["FREEZE_EVERY", "GEN0_THRESHOLD", "freeze_survivors", "keep_frozen", 
 GEN0_THRESHOLD = 500_000
 GEN1_THRESHOLD = 20
 GEN2_THRESHOLD = 20
-FREEZE_EVERY = 30.0
+FREEZE_EVERY = 120.0
 
 
 def tune_collector() -> None:
