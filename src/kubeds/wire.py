@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import copy
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -58,9 +59,20 @@ __all__ = [
     "Response",
     "SharedLines",
     "SharedObjectMutated",
+    "clone_json",
 ]
 
 log = logging.getLogger(__name__)
+
+
+def clone_json(obj: Any) -> Any:
+    """A deep copy of a JSON-shaped value (what informer caches and events hold): an orjson round
+    trip, several times faster than ``copy.deepcopy``."""
+    try:
+        return orjson.loads(orjson.dumps(obj))
+    except TypeError:  # not JSON-shaped after all (a tuple, a big int...): the slow general copy
+        return copy.deepcopy(obj)
+
 
 #: Watch event lines remembered with their decoded event (a ring: the oldest is forgotten first). The
 #: in-process watchers of a resource take each committed batch in turn, so a few batches' worth is

@@ -21,11 +21,10 @@ name and count.
 from __future__ import annotations
 
 import collections
-import copy
 import dataclasses
 from typing import Any, Generic, TypeVar
 
-from kubeds import clock as clock_mod
+from kubeds import clock as clock_mod, wire
 
 __all__ = ["CorrelateResult", "EventCorrelator", "event_key"]
 
@@ -202,11 +201,11 @@ class EventCorrelator:
             "count": 1,
             "firstTimestamp": timestamp,
             "lastTimestamp": timestamp,
-            "involvedObject": copy.deepcopy(_ref(event)),
+            "involvedObject": dict(_ref(event)),  # flat: strings only
             "message": COMBINED_PREFIX + str(event.get("message") or ""),
             "type": event.get("type"),
             "reason": event.get("reason"),
-            "source": copy.deepcopy(_source(event)),
+            "source": dict(_source(event)),
         }
         return combined, aggregate_key
 
@@ -214,7 +213,7 @@ class EventCorrelator:
         last = self._logs.get(cache_key)
         patch: dict[str, Any] | None = None
         if last is not None and last.count > 0:
-            event = copy.deepcopy(event)
+            event = wire.clone_json(event)
             event["metadata"]["name"] = last.name
             if last.resource_version:
                 event["metadata"]["resourceVersion"] = last.resource_version

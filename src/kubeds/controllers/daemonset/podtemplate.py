@@ -7,7 +7,7 @@ Mirrors upstream ``pkg/controller/daemon/util/daemonset_util.go`` (``AddOrUpdate
 (``GetPodFromTemplate``: the pod object pod control POSTs).
 
 Every function works on copies: the DaemonSet and template dicts handed in come from the informer
-cache and must never be mutated. Copies are JSON clones (:func:`clone_json`, an orjson round trip),
+cache and must never be mutated. Copies are JSON clones (:func:`kubeds.wire.clone_json`, an orjson round trip),
 several times cheaper than ``copy.deepcopy``; :func:`new_pod_base` + :func:`pin_pod` build the pod of
 each node from one prepared template, so creating 250 pods copies the DaemonSet's template once.
 
@@ -19,13 +19,11 @@ default scheduler bind it. :func:`get_target_node_name` reads that pin back.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from kubeds.controllers.daemonset import constants as c
+from kubeds.wire import clone_json
 
 __all__ = [
     "DEFAULT_DAEMON_TOLERATIONS",
@@ -33,7 +31,6 @@ __all__ = [
     "TargetNodeError",
     "add_or_update_daemon_pod_tolerations",
     "add_or_update_toleration_in_pod_spec",
-    "clone_json",
     "controller_ref",
     "create_pod_template",
     "get_target_node_name",
@@ -44,14 +41,6 @@ __all__ = [
     "pin_pod",
     "replace_daemonset_pod_node_name_node_affinity",
 ]
-
-
-def clone_json(obj: Any) -> Any:
-    """A deep copy of a JSON-shaped value (what the informer caches hold)."""
-    try:
-        return orjson.loads(orjson.dumps(obj))
-    except TypeError:  # not JSON-shaped after all (a tuple, a big int...): the slow general copy
-        return copy.deepcopy(obj)
 
 
 def _exists(key: str, effect: str) -> dict[str, Any]:
