@@ -57,6 +57,11 @@ SHARED_VIEWS = 256
 #: Labels and field sets of stored values remembered for selectors: small entries (the value bytes,
 #: which the storage's event window holds anyway, and two small dicts), so many more than views.
 SHARED_FACTS = 8192
+#: The facts of the latest version of each key, kept without its value (labels and field set): when a
+#: key is written again its previous version's facts go back into the rings, because the update event
+#: matches the previous object too, and that version may have been written long before (a pod Running
+#: since the rollout, marked for deletion by the rolling update); a deletion's last state is found here.
+SHARED_KEYS = 16384
 
 # (objects, include_headers) -> Table object
 TableRenderer = Callable[[list[dict[str, Any]], bool], dict[str, Any]]
@@ -147,6 +152,7 @@ class SharedEvents:
         lines: int = SHARED_LINES,
         views: int = SHARED_VIEWS,
         facts: int = SHARED_FACTS,
+        keys: int = SHARED_KEYS,
         decoded: wire.SharedLines | None = None,
     ) -> None:
         self._decoded = decoded  # None: kubeds.wire.SHARED_LINES, looked up when used
@@ -158,6 +164,8 @@ class SharedEvents:
         self._selecting: collections.Counter[str] = collections.Counter()
         self._facts: collections.OrderedDict[int, _Facts] = collections.OrderedDict()
         self._by_revision: collections.OrderedDict[tuple[str, int], _Facts] = collections.OrderedDict()
+        self.max_keys = keys
+        self._latest: collections.OrderedDict[str, tuple[int, _Facts]] = collections.OrderedDict()
         self._lines: collections.OrderedDict[tuple[int, str, int], tuple[bytes, bytes]] = (
             collections.OrderedDict()
         )
@@ -175,7 +183,7 @@ class SharedEvents:
             return True
         facts: _View | _Facts | None = self._facts.get(id(value))
         if facts is None or facts.value is not value:
-            facts = self._by_revision.get((kv.key, kv.mod_revision)) if kv is not None else None
+            facts = self._known(kv) if kv is not None else None
             if facts is None:
                 facts = view = self._view(value)
                 if not flt.fields.empty:
@@ -194,12 +202,35 @@ class SharedEvents:
     def _remember(self, facts: _Facts) -> None:
         _put(self._facts, id(facts.value), facts, limit=self.max_facts)
 
+    def _known(self, kv: KeyValue) -> _Facts | None:
+        """The facts of the version ``kv`` names, by key and revision (no identity needed)."""
+        facts = self._by_revision.get((kv.key, kv.mod_revision))
+        if facts is None:
+            latest = self._latest.get(kv.key)
+            if latest is not None and latest[0] == kv.mod_revision:
+                facts = latest[1]
+        return facts
+
     def committed(self, value: bytes, kv: KeyValue) -> None:
         """``value``'s write is stored as ``kv``: its facts also answer for ``(key, revision)``, how an
-        event from a backend that hands out other bytes for it (etcd's watch) is recognised."""
+        event from a backend that hands out other bytes for it (etcd's watch) is recognised; the
+        key's previous version (whose update event comes next) is remembered again as recent."""
         facts = self._facts.get(id(value))
-        if facts is not None and facts.value is value:
-            _put(self._by_revision, (kv.key, kv.mod_revision), facts, limit=self.max_facts)
+        if facts is None or facts.value is not value:
+            return
+        limit = self.max_facts
+        _put(self._by_revision, (kv.key, kv.mod_revision), facts, limit=limit)
+        previous = self._latest.pop(kv.key, None)
+        if previous is not None:
+            earlier = (kv.key, previous[0])
+            _put(self._by_revision, earlier, self._by_revision.pop(earlier, previous[1]), limit=limit)
+        # Without the value: a key's entry must not keep a deleted object's bytes alive.
+        _put(
+            self._latest,
+            kv.key,
+            (kv.mod_revision, _Facts(b"", facts.labels, facts.strategy, facts.fields)),
+            limit=self.max_keys,
+        )
 
     def written(self, resource: Resource, value: bytes, obj: dict[str, Any]) -> None:
         """The store is about to write ``value``, the JSON of ``obj``: while watchers with selectors

@@ -282,6 +282,46 @@ def test_a_write_is_recognised_by_key_and_revision_in_other_bytes(monkeypatch: p
     assert decodes == [from_watch]
 
 
+def test_a_version_written_long_ago_is_known_when_its_key_is_written_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An update event matches the previous object too. A pod written long ago (its facts gone from
+    both rings since) is known again when its key is next written, so neither its update event nor
+    a later deletion of it decodes anything; the per-key memo keeps no value bytes."""
+    pods = lookup("", "v1", "pods")
+    assert pods is not None
+    shared = watch.SharedEvents(facts=4)
+    shared.select("Pod", +1)
+    flt = build_filter(pods, "app=web", "")
+
+    def write(name: str, revision: int, labels: dict[str, str]) -> KeyValue:
+        obj = pod(name, node="n1", labels=labels)
+        value = orjson.dumps(obj)
+        shared.written(pods, value, obj)
+        kv = KeyValue(f"/registry/pods/default/{name}", value, 1, revision)
+        shared.committed(value, kv)
+        return kv
+
+    old = write("a", 1, {"app": "web"})
+    for i in range(10):  # pushes a's facts out of the rings of 4
+        write(f"other-{i}", 2 + i, {"app": "db"})
+    decodes = count_decodes(monkeypatch)
+    new = write("a", 20, {"app": "db"})
+    from_watch = bytes(bytearray(old.value))  # the previous version, in other bytes (etcd's watch)
+    assert shared.matches(flt, from_watch, KeyValue(old.key, from_watch, 1, old.mod_revision))
+    assert not shared.matches(flt, new.value, new)
+    last = bytes(bytearray(new.value))  # deleted later: the last state is the key's latest version
+    for i in range(10):
+        write(f"more-{i}", 30 + i, {"app": "db"})
+    assert not shared.matches(flt, last, KeyValue(new.key, last, 1, new.mod_revision))
+    assert decodes == []
+    assert all(facts.value == b"" for _, facts in shared._latest.values())
+    # An unknown revision of the key is decoded as before.
+    other = bytes(bytearray(new.value))
+    assert not shared.matches(flt, other, KeyValue(new.key, other, 1, 99))
+    assert decodes == [other]
+
+
 async def test_a_watch_keeps_one_timer_across_batches(
     client: Client, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
