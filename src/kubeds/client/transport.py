@@ -22,7 +22,6 @@ statuses are returned as responses and turned into exceptions by the API client.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import ssl
 import tempfile
@@ -64,7 +63,10 @@ class InProcessTransport:
 
     async def request(self, req: wire.Request) -> wire.Response:
         headers = {k.lower(): v for k, v in req.headers.items()}
-        return await self._handler(dataclasses.replace(req, headers=headers, user=self._user))
+        # The constructor, not dataclasses.replace (which inspects the fields on every call).
+        return await self._handler(
+            wire.Request(req.method, req.path, req.query, headers, req.body, self._user)
+        )
 
     async def close(self) -> None:
         return None
