@@ -432,8 +432,6 @@ async def _run(
     timeout: float,
     bookmark_interval: float,
 ) -> AsyncIterator[bytes]:
-    iterator = stream.__aiter__()
-    next_batch: asyncio.Future[list[Event]] | None = None
     sleeper: asyncio.Future[None] | None = None
     last_rv = revision
     start = clock.monotonic()
@@ -460,28 +458,24 @@ async def _run(
                 yield encoder.event("BOOKMARK", bookmark)
                 next_bookmark = now + bookmark_interval
                 continue
-            if next_batch is None:
-                next_batch = asyncio.ensure_future(iterator.__anext__())
-            wake = min(deadline, next_bookmark)
-            if sleeper is None and wake != float("inf"):
-                # One timer until the next bookmark (or the deadline), kept across batches: a
-                # timer task per batch cost more than the batch itself on small batches (etcd's).
-                sleeper = asyncio.ensure_future(clock.sleep(wake - now))
-            if not next_batch.done():
-                waiters: set[asyncio.Future[Any]] = {next_batch}
-                if sleeper is not None:
-                    waiters.add(sleeper)
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            if sleeper is not None and sleeper.done():
-                sleeper = None  # its time has come: the top of the loop sends the bookmark or ends
-            if not next_batch.done():
-                continue
             try:
-                batch = next_batch.result()
+                # Everything queued since the last look, as one batch: no task and no wait when
+                # the store has already delivered (a watcher that fell behind catches up at once).
+                batch = stream.take()
             except (StopAsyncIteration, serr.StorageError):
                 return
-            finally:
-                next_batch = None
+            if batch is None:
+                if sleeper is not None and sleeper.done():
+                    sleeper = None  # its time has come: the top of the loop sends the bookmark or ends
+                    continue
+                wake = min(deadline, next_bookmark)
+                if sleeper is None and wake != float("inf"):
+                    # One timer until the next bookmark (or the deadline), kept across batches: a
+                    # timer per batch cost more than the batch itself on small batches (etcd's).
+                    sleeper = asyncio.ensure_future(clock.sleep(wake - now))
+                    sleeper.add_done_callback(lambda _: stream.poke())
+                await stream.wait()
+                continue
             for event in batch:
                 last_rv = max(last_rv, event.revision)
                 line = _convert(event, shared, flt, encoder)
@@ -492,9 +486,8 @@ async def _run(
             shared.leave(encoder.audience)
         if selecting:
             shared.select(resource.kind, -1)
-        for fut in (next_batch, sleeper):
-            if fut is not None and not fut.done():
-                fut.cancel()
-                with contextlib.suppress(BaseException):
-                    await fut
+        if sleeper is not None and not sleeper.done():
+            sleeper.cancel()
+            with contextlib.suppress(BaseException):
+                await sleeper
         stream.close()

@@ -81,6 +81,37 @@ class Watcher:
     def __aiter__(self) -> AsyncIterator[list[Event]]:
         return self._iterate()
 
+    # -- the consumer's side without iteration: take what is queued, else wait ---------------------
+
+    def take(self) -> list[Event] | None:
+        """Every queued event, as one batch in revision order; None when nothing is queued.
+
+        Raises the error the watcher was failed with (or :class:`StopAsyncIteration` once it is
+        closed) when nothing is left to hand out, as iteration ends.
+        """
+        batches = self._batches
+        if not batches:
+            if self._closed:
+                if self._error is not None:
+                    raise self._error
+                raise StopAsyncIteration
+            return None
+        batch = batches.popleft() if len(batches) == 1 else [e for b in batches for e in b]
+        batches.clear()
+        self._pending = 0
+        return batch
+
+    async def wait(self) -> None:
+        """Until events are queued, the watcher closes, or :meth:`poke` is called."""
+        if self._batches or self._closed:
+            return
+        self._wakeup.clear()
+        await self._wakeup.wait()
+
+    def poke(self) -> None:
+        """Wake a :meth:`wait` (a timer of the consumer's came due)."""
+        self._wakeup.set()
+
     async def _iterate(self) -> AsyncIterator[list[Event]]:
         while True:
             if self._batches:

@@ -78,6 +78,19 @@ class WatchStream(Protocol):
 
     def __aiter__(self) -> AsyncIterator[list[Event]]: ...
 
+    def take(self) -> list[Event] | None:
+        """Everything queued, as one batch, without waiting; None when nothing is (raises the
+        stream's error, or StopAsyncIteration, once it has ended)."""
+        ...
+
+    async def wait(self) -> None:
+        """Until :meth:`take` has something, the stream ends, or :meth:`poke` is called."""
+        ...
+
+    def poke(self) -> None:
+        """Wake a :meth:`wait`."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 import queue
 import sqlite3
@@ -96,9 +97,19 @@ WHERE k.id > ? AND k.id <= ? AND (
 )
 """
 
+#: Rows written by one INSERT statement (7 parameters each; SQLite allows 32,766 per statement).
+_ROWS_PER_INSERT = 256
 _REPLAY_PAGE = 5000
 _SWITCH_INTERVAL = 0.0005
 _COMPACT_CHUNK = 10_000
+
+
+@functools.lru_cache(maxsize=_ROWS_PER_INSERT)
+def _insert_rows(n: int) -> str:
+    """One INSERT of ``n`` rows. ``executemany`` would step the statement once per row, giving
+    the GIL up and taking it back around each step: the event loop's thread then waits for the
+    writer thread to get the GIL back, row after row. One statement per batch steps once."""
+    return _INSERT + ", (?, ?, ?, ?, ?, ?, ?)" * (n - 1)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -279,7 +290,9 @@ class SQLiteBackend(mvcc.MVCCStore):
                     )
             try:
                 conn.execute("BEGIN IMMEDIATE")
-                conn.executemany(_INSERT, rows)
+                for start in range(0, len(rows), _ROWS_PER_INSERT):
+                    chunk = rows[start : start + _ROWS_PER_INSERT]
+                    conn.execute(_insert_rows(len(chunk)), [v for row in chunk for v in row])
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 log.error("sqlite commit failed: %s", exc)

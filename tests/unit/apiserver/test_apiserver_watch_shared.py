@@ -325,8 +325,8 @@ def test_a_version_written_long_ago_is_known_when_its_key_is_written_again(
 async def test_a_watch_keeps_one_timer_across_batches(
     client: Client, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The bookmark/deadline timer is made once per interval, not once per batch of events (one per
-    event on etcd, whose watch answers one revision at a time); bookmarks still come on time."""
+    """The bookmark/deadline timer is made at most once per interval, not once per batch of events
+    (one per event on etcd, whose watch answers one revision at a time); bookmarks still come on time."""
     sleeps: list[float] = []
     real_sleep = clock.sleep
 
@@ -341,7 +341,7 @@ async def test_a_watch_keeps_one_timer_across_batches(
     for i in range(20):
         await client.patch(f"{PODS}/a", {"metadata": {"annotations": {"n": str(i)}}}, content_type=MERGE)
         assert _event(await _line(stream))[0] == "MODIFIED"
-    assert len(sleeps) == 1
+    assert len(sleeps) <= 1  # made only when the watcher had nothing to send, and then kept
     clock.advance(watch.BOOKMARK_INTERVAL)
     kind, obj = _event(await _line(stream))
     assert kind == "BOOKMARK" and int(obj["metadata"]["resourceVersion"]) > int(rv)
