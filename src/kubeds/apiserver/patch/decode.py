@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from kubeds.apiserver.patch.errors import bad_request
 
 __all__ = ["JSON_PATCH", "MERGE_PATCH", "PATCH_TYPES", "STRATEGIC_MERGE_PATCH", "decode_patch_body"]
@@ -67,7 +69,15 @@ def _in_array(doc: str, pos: int) -> bool:
 
 
 def decode_patch_body(body: bytes | str, *, patch_type: str, strict: bool = True) -> Any:
-    """Decode a PATCH body of ``patch_type`` or raise a 400 :class:`PatchError` worded as upstream."""
+    """Decode a PATCH body of ``patch_type`` or raise a 400 :class:`PatchError` worded as upstream.
+
+    orjson first (several times faster); what it refuses (invalid UTF-8, integers beyond 64 bits,
+    malformed JSON) goes through the standard library, which words the errors as Go does.
+    """
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
     text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
     try:
         return json.loads(text)
