@@ -60,7 +60,7 @@ class NodeSimulatorConfig:
     renew_interval: float = 10.0
     status_report_interval: float = 300.0
     seed: int | None = None
-    workers: int = 16
+    workers: int = 64
     tick: float = 0.1
     max_renew_rate: float = 400.0
 

@@ -45,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=400.0,
         help="cap on lease renewals per second, all nodes (0: none)",
     )
-    p.add_argument("--workers", type=int, default=16, help="concurrent API calls (default 16)")
+    p.add_argument("--workers", type=int, default=64, help="concurrent API calls (default 64)")
     p.add_argument(
         "--tick", type=float, default=0.1, help="timer slot in seconds: timers fire in batches (0.1)"
     )
