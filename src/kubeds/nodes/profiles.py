@@ -159,8 +159,30 @@ def container_id(pod: Mapping[str, Any], name: str, *, restart_count: int = 0) -
 @functools.lru_cache(maxsize=8192)
 def _pod_range(cidr: str) -> tuple[int, int]:
     """(first usable address, how many) of a pod CIDR: parsed once per node, not once per pod."""
+    plain = _ipv4_network(cidr)
+    if plain is not None:
+        network, size = plain
+        return network + 2, max(1, size - 3)
     net = ipaddress.ip_network(cidr, strict=False)
     return int(net.network_address) + 2, max(1, net.num_addresses - 3)
+
+
+def _ipv4_network(cidr: str) -> tuple[int, int] | None:
+    """(network address, number of addresses) of a plain ``a.b.c.d/n``, as ``ipaddress`` reads it
+    with ``strict=False``; None for anything else (IPv6, leading zeros...), left to ``ipaddress``.
+    A rollout meets each node's CIDR for the first time: ``ip_network`` was most of that cost."""
+    address, slash, bits = cidr.partition("/")
+    octets = address.split(".")
+    if not slash or len(octets) != 4 or not bits.isdigit() or len(bits) > 2 or int(bits) > 32:
+        return None
+    value = 0
+    for octet in octets:
+        if not octet.isdigit() or len(octet) > 3 or (len(octet) > 1 and octet[0] == "0") or int(octet) > 255:
+            return None
+        value = value << 8 | int(octet)
+    prefix = int(bits)
+    size = 1 << (32 - prefix)
+    return value & ~(size - 1) & 0xFFFFFFFF, size
 
 
 def pod_ip(
@@ -181,10 +203,16 @@ def pod_ip(
     key = str(meta.get("uid") or f"{meta.get('namespace', '')}/{meta.get('name', '')}")
     start = int(_digest("pod-ip", key)[:16], 16) % usable
     for i in range(min(usable, 1 << 16)):
-        candidate = str(ipaddress.ip_address(base + (start + i) % usable))
+        candidate = _address_text(base + (start + i) % usable)
         if candidate not in used:
             return candidate
-    return str(ipaddress.ip_address(base + start))
+    return _address_text(base + start)
+
+
+def _address_text(value: int) -> str:
+    if value < 1 << 32:
+        return f"{value >> 24}.{value >> 16 & 255}.{value >> 8 & 255}.{value & 255}"
+    return str(ipaddress.ip_address(value))
 
 
 # ---------------------------------------------------------------------------------------------
