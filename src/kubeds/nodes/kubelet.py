@@ -136,6 +136,8 @@ class KubeletFleet(controller.Controller):
         # key -> resourceVersion of the copy the current plan (or the lack of one) was made on: the
         # informer's echo of our own write is not matched again (_play planned on the response).
         self._decided: dict[str, int] = {}
+        # pod key -> (resourceVersion, the stage that version matched): see _match.
+        self._matched: dict[str, tuple[int, stages.Stage | None]] = {}
         self._known: set[str] = set()
         self.informers = [nodes, pods]
 
@@ -225,6 +227,7 @@ class KubeletFleet(controller.Controller):
             self.queue.add(f"{STATIC}:{pod['spec']['nodeName']}")
 
     def _forget(self, key: str) -> None:
+        self._matched.pop(key, None)
         self._plans.pop(key, None)
         self._written.pop(key, None)
         self._decided.pop(key, None)
@@ -252,7 +255,16 @@ class KubeletFleet(controller.Controller):
         node = self._node_of(obj)
         if node is None or knobs.is_failed(node):
             return None
-        return stages.match_stage(self.profile.pod_stages, obj)
+        # A pod's stage depends on the pod alone (its selectors and predicates read nothing else),
+        # so one version is matched once: its event plans it, and the sync that plays it finds it.
+        rv = _rv(obj)
+        known = self._matched.get(key)
+        if rv and known is not None and known[0] == rv:
+            return known[1]
+        stage = stages.match_stage(self.profile.pod_stages, obj)
+        if rv:
+            self._matched[key] = (rv, stage)
+        return stage
 
     def _replan(self, key: str, obj: Mapping[str, Any]) -> None:
         """Plan the stage that applies to ``obj`` now, keeping a plan for the same stage."""
