@@ -17,14 +17,7 @@ lists the PriorityClass keys (the storage's raw list, no decoding) and decodes t
 key or its modification revision differs from the previous lookup's: a value at a key with the
 same revision is the same bytes, so the memo holds across API servers sharing one store. The
 namespace of every namespaced create is looked up the same way: its stored phase is memoised on
-the namespace's modification revision.
-
-Upstream's plugins read namespaces and PriorityClasses from informer caches, not from etcd, and
-live-read a namespace only when the cache does not have it. Here an answer is trusted without
-reading storage again for :data:`LOOKUP_TTL` seconds, unless this server has written or deleted an
-object of that kind since (:attr:`kubeds.apiserver.store.Store.changes`): on one server nothing is
-stale; another server's change is seen within the TTL, as an informer's lag. A namespace that was
-not found is never remembered. On etcd this saves a read per create (two per pod).
+the namespace's modification revision, so a create reads the key but decodes nothing.
 """
 
 from __future__ import annotations
@@ -43,7 +36,6 @@ DEFAULT_PREEMPTION = "PreemptLowerPriority"
 TAINT_NOT_READY = "node.kubernetes.io/not-ready"
 TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
 DEFAULT_TOLERATION_SECONDS = 300
-LOOKUP_TTL = 1.0
 MSG_NS_TERMINATING = "unable to create new content in namespace {ns} because it is being terminated"
 MSG_NS_IMMORTAL = "this namespace may not be deleted"
 MSG_NO_PRIORITY_CLASS = "no PriorityClass with name {name} was found"
@@ -64,13 +56,8 @@ class DefaultAdmission:
         # (key, mod_revision) of every PriorityClass at the last lookup, and its global default.
         self._default_seen: tuple[tuple[str, int], ...] | None = None
         self._default_class: dict[str, Any] | None = None
-        self._default_checked: tuple[float, int] | None = None  # (when, Store.changes) of that lookup
-        # namespace name -> (when, Store.changes, mod_revision, status.phase) of the last lookup.
-        self._namespace_phase: dict[str, tuple[float, int, int, Any]] = {}
-
-    def _fresh(self, kind: str, when: float, changes: int) -> bool:
-        """A lookup of ``kind`` made at ``when`` may still be trusted (see the module docstring)."""
-        return self.store.changes[kind] == changes and self.store.clock.monotonic() - when < LOOKUP_TTL
+        # namespace name -> (mod_revision, status.phase) of its stored version at the last lookup.
+        self._namespace_phase: dict[str, tuple[int, Any]] = {}
 
     async def admit_create(self, resource: Resource, obj: dict[str, Any]) -> None:
         meta = obj.get("metadata") or {}
@@ -89,20 +76,16 @@ class DefaultAdmission:
 
     async def _namespace_lifecycle(self, resource: Resource, namespace: str, name: str) -> None:
         assert NAMESPACES is not None
+        key = self.store.key(NAMESPACES, "", namespace)
+        kv = await self.store.storage_call(self.store.backend.get(key), NAMESPACES, namespace)
+        if kv is None:
+            self._namespace_phase.pop(namespace, None)
+            raise errors.not_found("", "namespaces", namespace)
         known = self._namespace_phase.get(namespace)
-        if known is None or not self._fresh("Namespace", known[0], known[1]):
-            when, changes = self.store.clock.monotonic(), self.store.changes["Namespace"]
-            key = self.store.key(NAMESPACES, "", namespace)
-            kv = await self.store.storage_call(self.store.backend.get(key), NAMESPACES, namespace)
-            if kv is None:
-                self._namespace_phase.pop(namespace, None)
-                raise errors.not_found("", "namespaces", namespace)
-            if known is None or known[2] != kv.mod_revision:
-                phase = (self.store.decode(kv).get("status") or {}).get("phase")
-            else:
-                phase = known[3]
-            known = self._namespace_phase[namespace] = (when, changes, kv.mod_revision, phase)
-        if known[3] == "Terminating":
+        if known is None or known[0] != kv.mod_revision:
+            known = (kv.mod_revision, (self.store.decode(kv).get("status") or {}).get("phase"))
+            self._namespace_phase[namespace] = known
+        if known[1] == "Terminating":
             message = MSG_NS_TERMINATING.format(ns=namespace)
             cause = {"reason": "NamespaceTerminating", "message": message, "field": "metadata.namespace"}
             raise errors.forbidden(resource.group, resource.plural, name, message, causes=[cause])
@@ -148,13 +131,8 @@ class DefaultAdmission:
         """The global default class (lowest value among ``globalDefault`` ones), memoised on the
         keys and modification revisions of the stored PriorityClasses."""
         assert PRIORITY_CLASSES is not None
-        checked = self._default_checked
-        if checked is not None and self._fresh("PriorityClass", *checked):
-            return self._default_class
-        checked = (self.store.clock.monotonic(), self.store.changes["PriorityClass"])
         prefix = storage_prefix(PRIORITY_CLASSES, None)
         listed = await self.store.storage_call(self.store.backend.list(prefix), PRIORITY_CLASSES, "")
-        self._default_checked = checked
         seen = tuple((kv.key, kv.mod_revision) for kv in listed.kvs)
         if seen != self._default_seen:
             self._default_class = global_default([self.store.decode(kv) for kv in listed.kvs])
