@@ -18,6 +18,12 @@ key or its modification revision differs from the previous lookup's: a value at 
 same revision is the same bytes, so the memo holds across API servers sharing one store. The
 namespace of every namespaced create is looked up the same way: its stored phase is memoised on
 the namespace's modification revision, so a create reads the key but decodes nothing.
+
+Upstream's plugin reads PriorityClasses from an informer, not from etcd: here the default class is
+trusted without listing again for :data:`LOOKUP_TTL` seconds, unless this server has written or
+deleted a PriorityClass since (:attr:`kubeds.apiserver.store.Store.changes`). On one server nothing
+is stale; another server's change is seen within the TTL, as an informer's lag. On etcd the list
+was one call per pod created (it cannot join the batched reads of ``storage/etcdreads.py``).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ DEFAULT_PREEMPTION = "PreemptLowerPriority"
 TAINT_NOT_READY = "node.kubernetes.io/not-ready"
 TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
 DEFAULT_TOLERATION_SECONDS = 300
+LOOKUP_TTL = 1.0
 MSG_NS_TERMINATING = "unable to create new content in namespace {ns} because it is being terminated"
 MSG_NS_IMMORTAL = "this namespace may not be deleted"
 MSG_NO_PRIORITY_CLASS = "no PriorityClass with name {name} was found"
@@ -56,6 +63,7 @@ class DefaultAdmission:
         # (key, mod_revision) of every PriorityClass at the last lookup, and its global default.
         self._default_seen: tuple[tuple[str, int], ...] | None = None
         self._default_class: dict[str, Any] | None = None
+        self._default_checked: tuple[float, int] | None = None  # (when, Store.changes) of that lookup
         # namespace name -> (mod_revision, status.phase) of its stored version at the last lookup.
         self._namespace_phase: dict[str, tuple[int, Any]] = {}
 
@@ -131,8 +139,18 @@ class DefaultAdmission:
         """The global default class (lowest value among ``globalDefault`` ones), memoised on the
         keys and modification revisions of the stored PriorityClasses."""
         assert PRIORITY_CLASSES is not None
+        store = self.store
+        checked = self._default_checked
+        if (
+            checked is not None
+            and store.changes["PriorityClass"] == checked[1]
+            and store.clock.monotonic() - checked[0] < LOOKUP_TTL
+        ):
+            return self._default_class
+        checked = (store.clock.monotonic(), store.changes["PriorityClass"])
         prefix = storage_prefix(PRIORITY_CLASSES, None)
-        listed = await self.store.storage_call(self.store.backend.list(prefix), PRIORITY_CLASSES, "")
+        listed = await store.storage_call(store.backend.list(prefix), PRIORITY_CLASSES, "")
+        self._default_checked = checked
         seen = tuple((kv.key, kv.mod_revision) for kv in listed.kvs)
         if seen != self._default_seen:
             self._default_class = global_default([self.store.decode(kv) for kv in listed.kvs])

@@ -30,6 +30,7 @@ the store's own: the strategies take the sections they keep from it by reference
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import os
 import random
@@ -207,6 +208,13 @@ class Store:
         #: Told ``(value, kv)`` once that write is stored: ``kv`` names it by key and revision, which is
         #: how a backend whose watch hands out other bytes (etcd) delivers it.
         self.on_commit: Callable[[bytes, KeyValue], None] | None = None
+        #: Writes and deletions of each kind made through this Store: a cache of stored objects
+        #: (admission's namespaces and PriorityClasses) sees this server's own changes at once.
+        self.changes: collections.Counter[str] = collections.Counter()
+
+    def touched(self, resource: Resource) -> None:
+        """An object of ``resource`` is about to be written or deleted (see :attr:`changes`)."""
+        self.changes[resource.kind] += 1
 
     def committed(self, value: bytes, kv: KeyValue) -> KeyValue:
         """A write of ``value`` was stored as ``kv``: tell :attr:`on_commit`; returns ``kv``."""
@@ -217,6 +225,7 @@ class Store:
     def encode_for(self, resource: Resource, obj: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
         """:meth:`encode_stored` of ``obj`` about to be written, told to :attr:`on_write`."""
         stored, value = self.encode_stored(obj)
+        self.changes[resource.kind] += 1
         if self.on_write is not None:
             self.on_write(resource, value, stored)
         return stored, value
@@ -543,6 +552,7 @@ class Store:
                 return new
             try:
                 if self._should_delete_during_update(new):
+                    self.touched(resource)
                     out = await self.backend.delete(kv.key, expected_revision=kv.mod_revision)
                     deleted = self.decode(out)
                     return deleted
@@ -597,6 +607,7 @@ class Store:
                 _restore_finalizers(meta, marks[0])
                 if ctx.dry_run:
                     return obj, True
+                self.touched(resource)
                 try:
                     out = await self.backend.delete(kv.key, expected_revision=kv.mod_revision)
                 except serr.Conflict as exc:
