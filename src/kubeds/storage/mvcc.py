@@ -122,8 +122,9 @@ class MVCCStore:
         await self._persist(Event(EventType.DELETE, kv, cur))
         return kv
 
-    def _apply_committed(self, events: list[Event]) -> None:
-        """Make durable events visible, in revision order, and hand them to watchers."""
+    def _apply_committed(self, events: list[Event], *, publish: bool = True) -> None:
+        """Make durable events visible, in revision order, and hand them to watchers (unless
+        ``publish`` is False: the backend then publishes them itself, see :meth:`_publish`)."""
         visible, keys, window = self._visible, self._keys, self._window
         for ev in events:
             key = ev.kv.key
@@ -143,6 +144,11 @@ class MVCCStore:
         if limit is not None:
             while len(window) > limit:
                 self._window_start = window.popleft().revision
+        if publish:
+            self._broadcaster.publish(events)
+
+    def _publish(self, events: list[Event]) -> None:
+        """Hand visible events to the watchers (those that already have them skip them)."""
         self._broadcaster.publish(events)
 
     def _rollback_pending(self) -> None:
