@@ -66,3 +66,54 @@ async def test_a_cancelled_reader_does_not_disturb_the_others() -> None:
     assert await kept == "answer to b"
     with pytest.raises(asyncio.CancelledError):
         await doomed
+
+
+class SlowSender(Sender):
+    """Answers only when released, so reads can be asked for while a batch is out."""
+
+    def __init__(self, fail_first: Exception | None = None) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.fail_first = fail_first
+
+    async def __call__(self, requests: list[Any]) -> list[Any]:
+        self.sent.append(list(requests))
+        first = len(self.sent) == 1
+        await self.release.wait()
+        if first and self.fail_first is not None:
+            raise self.fail_first
+        return [f"answer to {r}" for r in requests]
+
+
+async def test_reads_asked_while_a_batch_is_out_wait_for_it_and_go_together() -> None:
+    send = SlowSender()
+    reads = ReadBatcher(send)
+    first = asyncio.create_task(reads.range("a"))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # "a" is out
+    later = [asyncio.create_task(reads.range(k)) for k in ("b", "c")]
+    for _ in range(3):
+        await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    more = asyncio.create_task(reads.range("d"))  # a later iteration, still while "a" is out
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert send.sent == [["a"]]  # nothing else goes while a batch is out
+    send.release.set()
+    assert await first == "answer to a"
+    assert [await t for t in later] + [await more] == ["answer to b", "answer to c", "answer to d"]
+    assert send.sent == [["a"], ["b", "c", "d"]]
+
+
+async def test_reads_waiting_behind_a_failed_batch_still_go() -> None:
+    send = SlowSender(fail_first=errors.Unavailable("etcd at x: UNAVAILABLE"))
+    reads = ReadBatcher(send)
+    first = asyncio.create_task(reads.range("a"))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    second = asyncio.create_task(reads.range("b"))
+    await asyncio.sleep(0)
+    send.release.set()
+    with pytest.raises(errors.Unavailable):
+        await first
+    assert await second == "answer to b"
