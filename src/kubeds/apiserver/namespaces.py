@@ -153,9 +153,6 @@ class NamespaceDeleter:
         if ns.get("metadata", {}).get("finalizers"):
             await self.store.storage_call(self.store.cas_update(NAMESPACES, kv, ns), NAMESPACES, name)
             return False
-        self.store.touched(NAMESPACES)
         with contextlib.suppress(errors.StatusError):
-            await self.store.storage_call(
-                self.store.backend.delete(kv.key, expected_revision=kv.mod_revision), NAMESPACES, name
-            )
+            await self.store.storage_call(self.store.cas_delete(NAMESPACES, kv), NAMESPACES, name)
         return True

@@ -208,13 +208,10 @@ class Store:
         #: Told ``(value, kv)`` once that write is stored: ``kv`` names it by key and revision, which is
         #: how a backend whose watch hands out other bytes (etcd) delivers it.
         self.on_commit: Callable[[bytes, KeyValue], None] | None = None
-        #: Writes and deletions of each kind made through this Store: a cache of stored objects
-        #: (admission's namespaces and PriorityClasses) sees this server's own changes at once.
+        #: Writes and deletions of each kind made through this Store (:meth:`encode_for`,
+        #: :meth:`cas_delete`): a cache of stored objects (admission's default PriorityClass) sees
+        #: this server's own changes at once.
         self.changes: collections.Counter[str] = collections.Counter()
-
-    def touched(self, resource: Resource) -> None:
-        """An object of ``resource`` is about to be written or deleted (see :attr:`changes`)."""
-        self.changes[resource.kind] += 1
 
     def committed(self, value: bytes, kv: KeyValue) -> KeyValue:
         """A write of ``value`` was stored as ``kv``: tell :attr:`on_commit`; returns ``kv``."""
@@ -241,6 +238,12 @@ class Store:
         stored, value = self.encode_for(resource, obj)
         written = await self.backend.update(kv.key, value, expected_revision=kv.mod_revision)
         return stored, self.committed(value, written)
+
+    async def cas_delete(self, resource: Resource, kv: KeyValue) -> KeyValue:
+        """Delete ``kv``'s key if ``kv`` is still the stored version; the deleted value, at the
+        deletion's revision. Raises the backend's errors, as :meth:`cas_update`."""
+        self.changes[resource.kind] += 1
+        return await self.backend.delete(kv.key, expected_revision=kv.mod_revision)
 
     # ---- encoding -----------------------------------------------------------------------------
     @staticmethod
@@ -552,8 +555,7 @@ class Store:
                 return new
             try:
                 if self._should_delete_during_update(new):
-                    self.touched(resource)
-                    out = await self.backend.delete(kv.key, expected_revision=kv.mod_revision)
+                    out = await self.cas_delete(resource, kv)
                     deleted = self.decode(out)
                     return deleted
                 stored, written = await self.cas_update(resource, kv, new)
@@ -607,9 +609,8 @@ class Store:
                 _restore_finalizers(meta, marks[0])
                 if ctx.dry_run:
                     return obj, True
-                self.touched(resource)
                 try:
-                    out = await self.backend.delete(kv.key, expected_revision=kv.mod_revision)
+                    out = await self.cas_delete(resource, kv)
                 except serr.Conflict as exc:
                     known = exc.current
                     continue
