@@ -204,26 +204,22 @@ class SharedEvents:
 
     def _known(self, kv: KeyValue) -> _Facts | None:
         """The facts of the version ``kv`` names, by key and revision (no identity needed)."""
-        facts = self._by_revision.get((kv.key, kv.mod_revision))
-        if facts is None:
-            latest = self._latest.get(kv.key)
-            if latest is not None and latest[0] == kv.mod_revision:
-                facts = latest[1]
-        return facts
+        latest = self._latest.get(kv.key)
+        if latest is not None and latest[0] == kv.mod_revision:
+            return latest[1]
+        return self._by_revision.get((kv.key, kv.mod_revision))
 
     def committed(self, value: bytes, kv: KeyValue) -> None:
-        """``value``'s write is stored as ``kv``: its facts also answer for ``(key, revision)``, how an
-        event from a backend that hands out other bytes for it (etcd's watch) is recognised; the
-        key's previous version (whose update event comes next) is remembered again as recent."""
+        """``value``'s write is stored as ``kv``: its facts become the key's latest, which also answer
+        for ``(key, revision)``, how an event from a backend that hands out other bytes for it (etcd's
+        watch) is recognised; the key's previous version (whose update event comes next) moves to
+        the ring of earlier versions."""
         facts = self._facts.get(id(value))
         if facts is None or facts.value is not value:
             return
-        limit = self.max_facts
-        _put(self._by_revision, (kv.key, kv.mod_revision), facts, limit=limit)
         previous = self._latest.pop(kv.key, None)
         if previous is not None:
-            earlier = (kv.key, previous[0])
-            _put(self._by_revision, earlier, self._by_revision.pop(earlier, previous[1]), limit=limit)
+            _put(self._by_revision, (kv.key, previous[0]), previous[1], limit=self.max_facts)
         # Without the value: a key's entry must not keep a deleted object's bytes alive.
         _put(
             self._latest,
