@@ -53,10 +53,15 @@ class ReadBatcher:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
         self._pending.append((request, fut))
-        if not self._scheduled and len(self._running) < self._in_flight:
-            self._scheduled = True
-            loop.call_soon(self._flush)
+        self._schedule()
         return await fut
+
+    def _schedule(self) -> None:
+        """Send the pending reads in the next loop iteration, unless that is arranged already or
+        :attr:`_in_flight` batches are out (the last one back schedules them)."""
+        if self._pending and not self._scheduled and len(self._running) < self._in_flight:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
         self._scheduled = False
@@ -68,10 +73,7 @@ class ReadBatcher:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
-        # What was asked for while the batches were out goes now, as one batch (group commit's way).
-        if self._pending and not self._scheduled and len(self._running) < self._in_flight:
-            self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+        self._schedule()  # what was asked for while the batches were out goes now, as one batch
 
     async def _run(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> None:
         self.calls += 1
