@@ -130,32 +130,32 @@ def resolve_path(obj: Any, path: str) -> list[Any]:
     return _resolve(obj, _parse_path(path))
 
 
-def _resolve(obj: Any, steps: tuple[tuple[str, str, str], ...]) -> list[Any]:
+def _is_map(value: Any) -> bool:
     # ``type(x) is dict`` first: objects are decoded JSON, and ``isinstance(x, Mapping)`` (an ABC
     # check) was most of the cost of matching stages, which runs on every event of every object.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
+def _resolve(obj: Any, steps: tuple[tuple[str, str, str], ...]) -> list[Any]:
     current: list[Any] = [obj]
     for kind, name, value in steps:
         if kind == "key" and len(current) == 1:
             # The common case, a plain key chain: no per-step list building.
             item = current[0]
-            if (type(item) is not dict and not isinstance(item, Mapping)) or name not in item:
+            if not _is_map(item) or name not in item:
                 return []
             current = [item[name]]
             continue
         following: list[Any] = []
         for item in current:
             if kind == "key":
-                if (type(item) is dict or isinstance(item, Mapping)) and name in item:
+                if _is_map(item) and name in item:
                     following.append(item[name])
             elif isinstance(item, list):
                 if kind == "each":
                     following.extend(item)
                 else:
-                    following.extend(
-                        e
-                        for e in item
-                        if (type(e) is dict or isinstance(e, Mapping)) and _text(e.get(name)) == value
-                    )
+                    following.extend(e for e in item if _is_map(e) and _text(e.get(name)) == value)
         current = following
     return [v for v in current if _present(v)]
 
